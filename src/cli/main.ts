@@ -1,0 +1,46 @@
+/** Subcommand table. Each module exports `command: CliCommand`. */
+import type { CliCommand, CliIO } from './common';
+import { reportError } from './common';
+
+const commands: Record<string, { summary: string; load: () => Promise<CliCommand> }> = {
+  nodes: { summary: 'list the managers of a cluster with status and UCP version', load: async () => (await import('./nodes')).command },
+  backup: { summary: 'take a backup', load: async () => (await import('./backup')).command },
+  list: { summary: 'list backup records', load: async () => (await import('./list')).command },
+  show: { summary: 'show one backup record', load: async () => (await import('./show')).command },
+  verify: { summary: 'verify a backup archive (local or on a manager)', load: async () => (await import('./verify')).command },
+  diff: { summary: 'compare two backup archives', load: async () => (await import('./diff')).command },
+  'break-lock': { summary: 'remove a stale backup lock', load: async () => (await import('./breakLock')).command },
+  api: { summary: 'talk to the UCP API (backup, backups, get)', load: async () => (await import('./api')).command },
+};
+
+function usage(io: CliIO): void {
+  io.stdout.write('Usage: ucp-backup <command> [options]\n\nCommands:\n');
+  for (const [name, c] of Object.entries(commands)) io.stdout.write(`  ${name.padEnd(11)} ${c.summary}\n`);
+  io.stdout.write('\nRun `ucp-backup <command> --help` for the options of one command.\n');
+}
+
+export async function runCli(argv: string[], io: CliIO = process): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    usage(io);
+    return name ? 0 : 2;
+  }
+  const entry = commands[name];
+  if (!entry) {
+    io.stderr.write(`ucp-backup: unknown command "${name}"\n`);
+    usage(io);
+    return 2;
+  }
+  const ac = new AbortController();
+  const onSignal = () => ac.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await (await entry.load())(rest, io, ac.signal);
+  } catch (err) {
+    return reportError(io, err);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,2 @@
+/** Extension entry: everything VS Code-specific lives in src/vscode. */
+export { activate, deactivate } from './vscode/activate';
