@@ -1,7 +1,159 @@
-import type { CliCommand } from './common';
-import { UcpError } from '../core/errors';
+/**
+ * `ucp-backup api login|backup|backups|get`: the UCP backup API from the command line
+ * (back-up-ucp.txt, "Create, list, and retrieve UCP backups using the API"). Secrets come
+ * only from files or stdin; the token is written to a 0600 file, never printed.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import type { CliCommand, CliIO } from './common';
+import { parse, printJson, readPassphrase } from './common';
+import { ConfigError } from '../core/errors';
+import type { BackupRecord } from '../core/history/record';
+import { SPEC_FIELDS } from '../core/history/record';
+import { UcpApiClient } from '../core/api/ucpApiClient';
+import type { CreateBackupRequest } from '../core/api/schema';
 
-// Placeholder until its issue lands; replaced by the owner of this command.
-export const command: CliCommand = async () => {
-  throw new UcpError('This command is not built yet.');
+const USAGE = `Usage:
+  ucp-backup api login   --url URL --username NAME --password-file FILE --token-file OUT [TLS]
+  ucp-backup api backup  --url URL AUTH --file-name NAME --host-path DIR
+                         (--passphrase-file FILE | --no-passphrase) [--include-logs] [--wait] [--json] [TLS]
+  ucp-backup api backups --url URL AUTH [--json] [TLS]
+  ucp-backup api get ID  --url URL AUTH [--json] [TLS]
+
+  AUTH: --token-file FILE (from \`api login\`) or --username NAME --password-file FILE
+  TLS:  --ca FILE (UCP's CA bundle, from https://<ucp>/ca) or --insecure
+  A FILE of "-" is read from stdin. Exit: 0 ok, 1 failed (a FAILED backup with --wait),
+  2 usage, 3 another backup is running, 4 no such backup.
+`;
+
+const OPTIONS = {
+  url: { type: 'string' },
+  username: { type: 'string' },
+  'password-file': { type: 'string' },
+  'token-file': { type: 'string' },
+  ca: { type: 'string' },
+  insecure: { type: 'boolean' },
+  json: { type: 'boolean' },
+  'file-name': { type: 'string' },
+  'host-path': { type: 'string' },
+  'passphrase-file': { type: 'string' },
+  'no-passphrase': { type: 'boolean' },
+  'include-logs': { type: 'boolean' },
+  wait: { type: 'boolean' },
+  interval: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = ReturnType<typeof parse<typeof OPTIONS>>['values'];
+
+export const command: CliCommand = async (argv, io, signal) => {
+  const { values: v, positionals } = parse(argv, OPTIONS);
+  const [sub, ...args] = positionals;
+  if (v.help || !sub) {
+    io.stdout.write(USAGE);
+    return v.help ? 0 : 2;
+  }
+  if (sub === 'login') return login(v, io, signal);
+  const client = await authenticatedClient(v, io, signal);
+  switch (sub) {
+    case 'backup':
+      return backup(client, v, io, signal);
+    case 'backups': {
+      const list = await client.listBackups({ signal });
+      if (v.json) printJson(io, list);
+      else printTable(io, list);
+      return 0;
+    }
+    case 'get': {
+      if (args.length !== 1) throw new ConfigError('`api get` takes one backup ID.', 'List the IDs with `ucp-backup api backups`.');
+      printRecord(io, await client.getBackup(args[0], { signal }), v.json);
+      return 0;
+    }
+    default:
+      throw new ConfigError(`Unknown api subcommand "${sub}".`, 'Use login, backup, backups or get.');
+  }
 };
+
+async function baseClient(v: Values): Promise<UcpApiClient> {
+  if (!v.url) throw new ConfigError('Missing --url.', 'Pass --url https://<ucp-host>[:port].');
+  if (v.ca && v.insecure) throw new ConfigError('--ca and --insecure exclude each other.');
+  let ca: string | undefined;
+  if (v.ca) {
+    try {
+      ca = await readFile(v.ca, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`Cannot read CA bundle ${v.ca}: ${(err as Error).message}`);
+    }
+  }
+  return new UcpApiClient({ url: v.url, ca, insecure: v.insecure });
+}
+
+async function login(v: Values, io: CliIO, signal: AbortSignal): Promise<number> {
+  if (!v.username || !v['password-file']) throw new ConfigError('`api login` needs --username and --password-file.');
+  if (!v['token-file']) throw new ConfigError('`api login` needs --token-file OUT.', 'The token is written there (mode 0600), never printed.');
+  const client = await baseClient(v);
+  const token = await client.login(v.username, await readPassphrase(v['password-file'], io), { signal });
+  await writeFile(v['token-file'], token + '\n', { mode: 0o600 });
+  io.stderr.write(`Logged in to ${client.baseUrl.host} as ${v.username}; token saved to ${v['token-file']}.\n`);
+  return 0;
+}
+
+async function authenticatedClient(v: Values, io: CliIO, signal: AbortSignal): Promise<UcpApiClient> {
+  const client = await baseClient(v);
+  if (v['token-file']) {
+    if (v.username) throw new ConfigError('Pass either --token-file or --username/--password-file, not both.');
+    return client.withToken(await readPassphrase(v['token-file'], io));
+  }
+  if (!v.username || !v['password-file']) {
+    throw new ConfigError('Not logged in.', 'Pass --token-file FILE (see `api login`) or --username NAME --password-file FILE.');
+  }
+  await client.login(v.username, await readPassphrase(v['password-file'], io), { signal });
+  return client;
+}
+
+async function backup(client: UcpApiClient, v: Values, io: CliIO, signal: AbortSignal): Promise<number> {
+  if (!v['file-name'] || !v['host-path']) throw new ConfigError('`api backup` needs --file-name NAME and --host-path DIR.');
+  if (!!v['passphrase-file'] === !!v['no-passphrase']) {
+    throw new ConfigError('Pass exactly one of --passphrase-file FILE and --no-passphrase.', 'UCP encrypts the backup with the passphrase; without one the archive is plain tar.');
+  }
+  if (v['passphrase-file'] === '-' && (v['password-file'] === '-' || v['token-file'] === '-')) {
+    throw new ConfigError('Only one secret can come from stdin.');
+  }
+  const interval = v.interval === undefined ? 2 : Number(v.interval);
+  if (!(interval > 0)) throw new ConfigError(`--interval ${v.interval}: expected seconds > 0.`);
+  const req: CreateBackupRequest = { fileName: v['file-name'], hostPath: v['host-path'], includeLogs: !!v['include-logs'] };
+  if (v['no-passphrase']) req.noPassphrase = true;
+  else req.passphrase = await readPassphrase(v['passphrase-file']!, io);
+
+  const id = await client.createBackup(req, { signal });
+  if (!v.wait) {
+    if (v.json) printJson(io, { id });
+    else io.stdout.write(id + '\n');
+    return 0;
+  }
+  io.stderr.write(`Backup ${id} started.\n`);
+  const record = await client.waitForBackup(id, {
+    signal,
+    intervalMs: interval * 1000,
+    onUpdate: (r) => io.stderr.write(`${r.id}: ${r.backupState}${r.shortError ? ` (${r.shortError})` : ''}\n`),
+  });
+  printRecord(io, record, v.json);
+  return record.backupState === 'SUCCESS' ? 0 : 1;
+}
+
+function printRecord(io: CliIO, r: BackupRecord, json: boolean | undefined): void {
+  if (json) return printJson(io, r);
+  for (const f of SPEC_FIELDS) io.stdout.write(`${f.padEnd(13)} ${String(r[f])}\n`);
+}
+
+function printTable(io: CliIO, list: BackupRecord[]): void {
+  if (list.length === 0) {
+    io.stdout.write('No backups.\n');
+    return;
+  }
+  const rows = [['ID', 'STATE', 'CREATED', 'NODE', 'PATH', 'FILE', 'ENCRYPTED', 'ERROR']];
+  for (const r of list) {
+    rows.push([r.id, r.backupState, r.created_at, r.nodeLocation, r.backupPath, r.fileName, r.encrypted ? 'yes' : 'no', r.shortError]);
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  for (const row of rows) io.stdout.write(row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n');
+}

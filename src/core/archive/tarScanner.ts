@@ -1,0 +1,236 @@
+/**
+ * A push-style tar reader that only lists: ustar, GNU (long names 'L'/'K', base-256
+ * numbers) and pax ('x'/'g' records). Entry data is handed to an observer and dropped, so
+ * memory stays flat whatever the size. It never throws on bad data: it records the first
+ * problem and ignores the rest, so the layer above can still finish its own checks (the
+ * OpenPGP integrity code comes after all the data).
+ */
+import { tarChecksumOk } from './detect';
+
+export type EntryType = 'file' | 'hardlink' | 'symlink' | 'char' | 'block' | 'directory' | 'fifo' | 'contiguous' | 'sparse' | 'other';
+
+export interface TarHeader {
+  name: string;
+  type: EntryType;
+  /** The raw type flag, e.g. "0", "5". */
+  typeflag: string;
+  /** Bytes of data stored in the archive for this entry. */
+  size: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  uname?: string;
+  gname?: string;
+  /** Seconds since the epoch. */
+  mtime: number;
+  linkname?: string;
+  /** Offset of the header in the tar stream. */
+  offset: number;
+}
+
+export interface EntryObserver {
+  data(chunk: Buffer): void;
+  end(): void;
+}
+
+const TYPES: Record<string, EntryType> = {
+  '0': 'file', '\0': 'file', '1': 'hardlink', '2': 'symlink', '3': 'char', '4': 'block', '5': 'directory', '6': 'fifo', '7': 'contiguous', S: 'sparse',
+};
+/** Types whose size field does not announce data blocks (POSIX ustar). */
+const NO_DATA = new Set(['1', '2', '3', '4', '5', '6']);
+/** Meta entries that describe the next header; their data is kept (bounded) and parsed. */
+const META_MAX = 1 << 20;
+
+export class TarScanner {
+  /** Bytes consumed so far. */
+  offset = 0;
+  entries = 0;
+  /** First problem found, if any; once set the rest of the input is ignored. */
+  error?: string;
+  /** Whether the end-of-archive marker (two zero blocks) was seen. */
+  complete = false;
+
+  private block = Buffer.alloc(512);
+  private blockFill = 0;
+  private zeroBlocks = 0;
+  private state: 'header' | 'data' | 'padding' | 'meta' | 'end' = 'header';
+  private remaining = 0;
+  private padding = 0;
+  private current?: { header: TarHeader; observer?: EntryObserver };
+  private meta?: { typeflag: string; parts: Buffer[]; size: number };
+  private longName?: string;
+  private longLink?: string;
+  private pax: Record<string, string> = {};
+  private paxGlobal: Record<string, string> = {};
+
+  constructor(private readonly onEntry: (h: TarHeader) => EntryObserver | undefined) {}
+
+  write(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length && !this.error) {
+      switch (this.state) {
+        case 'header':
+        case 'end': {
+          const n = Math.min(512 - this.blockFill, chunk.length - at);
+          chunk.copy(this.block, this.blockFill, at, at + n);
+          this.blockFill += n;
+          at += n;
+          this.offset += n;
+          if (this.blockFill === 512) {
+            this.blockFill = 0;
+            this.onBlock();
+          }
+          break;
+        }
+        case 'data':
+        case 'meta': {
+          const n = Math.min(this.remaining, chunk.length - at);
+          const piece = chunk.subarray(at, at + n);
+          if (this.state === 'data') this.current?.observer?.data(piece);
+          else if (this.meta && this.meta.size <= META_MAX) this.meta.parts.push(Buffer.from(piece));
+          at += n;
+          this.offset += n;
+          this.remaining -= n;
+          if (this.remaining === 0) this.finishData();
+          break;
+        }
+        case 'padding': {
+          const n = Math.min(this.padding, chunk.length - at);
+          at += n;
+          this.offset += n;
+          this.padding -= n;
+          if (this.padding === 0) this.state = 'header';
+          break;
+        }
+      }
+    }
+  }
+
+  /** Call at the end of the input: a tar that stops early is reported here. */
+  end(): void {
+    if (this.error) return;
+    if (this.state === 'data' || this.state === 'meta') {
+      const name = this.current?.header.name ?? 'a long-name/pax header';
+      this.fail(`the archive ends inside the data of "${name}" (${this.remaining} bytes missing): it is truncated`);
+    } else if (this.state === 'padding') {
+      this.fail('the archive ends inside the padding of the last entry: it is truncated');
+    } else if (this.blockFill > 0) {
+      this.fail(`the archive ends inside a 512-byte block at offset ${this.offset}: it is truncated`);
+    } else if (this.state !== 'end') {
+      this.fail(this.offset === 0 ? 'the archive is empty' : 'the archive has no end-of-archive marker (two zero blocks): it is truncated');
+    } else if (this.zeroBlocks < 2) {
+      this.fail('the archive ends after a single zero block (GNU tar: "A lone zero block"): it is probably truncated');
+    } else this.complete = true;
+  }
+
+  private fail(reason: string): void {
+    this.error ??= reason;
+  }
+
+  private onBlock(): void {
+    const b = this.block;
+    if (this.state === 'end' || isZero(b)) {
+      // Data after the end marker is padding to the record size (GNU tar: 10240 bytes).
+      if (this.state === 'header' || isZero(b)) this.zeroBlocks += isZero(b) ? 1 : 0;
+      this.state = 'end';
+      return;
+    }
+    const headerOffset = this.offset - 512;
+    if (!tarChecksumOk(b)) return this.fail(`bad header checksum at offset ${headerOffset}: the archive is damaged or not a tar`);
+    const typeflag = String.fromCharCode(b[156] || 0x30 /* '\0' is a regular file */);
+    const size = readNumber(b, 124, 12);
+    if (size === undefined) return this.fail(`bad size field at offset ${headerOffset}`);
+    if (typeflag === 'L' || typeflag === 'K' || typeflag === 'x' || typeflag === 'g') {
+      this.meta = { typeflag, parts: [], size };
+      this.current = undefined;
+      return this.startData(size, 'meta');
+    }
+    const pax = { ...this.paxGlobal, ...this.pax };
+    const ustar = b.subarray(257, 263).toString('latin1') === 'ustar\x0000';
+    const prefix = ustar ? cString(b, 345, 155) : '';
+    let name = this.longName ?? pax.path ?? (prefix ? `${prefix}/${cString(b, 0, 100)}` : cString(b, 0, 100));
+    if (typeflag === '5' && !name.endsWith('/') && name) name += '/';
+    const header: TarHeader = {
+      name,
+      type: TYPES[typeflag] ?? 'other',
+      typeflag,
+      size: pax.size !== undefined ? Number(pax.size) : size,
+      mode: readNumber(b, 100, 8) ?? 0,
+      uid: pax.uid !== undefined ? Number(pax.uid) : readNumber(b, 108, 8) ?? 0,
+      gid: pax.gid !== undefined ? Number(pax.gid) : readNumber(b, 116, 8) ?? 0,
+      uname: pax.uname ?? (cString(b, 265, 32) || undefined),
+      gname: pax.gname ?? (cString(b, 297, 32) || undefined),
+      mtime: pax.mtime !== undefined ? Number(pax.mtime) : readNumber(b, 136, 12) ?? 0,
+      linkname: this.longLink ?? pax.linkpath ?? (cString(b, 157, 100) || undefined),
+      offset: headerOffset,
+    };
+    this.longName = this.longLink = undefined;
+    this.pax = {};
+    this.entries++;
+    const dataSize = NO_DATA.has(typeflag) ? 0 : header.size;
+    if (!Number.isSafeInteger(dataSize) || dataSize < 0) return this.fail(`bad size for "${name}"`);
+    this.current = { header, observer: this.onEntry(header) };
+    this.startData(dataSize, 'data');
+  }
+
+  private startData(size: number, state: 'data' | 'meta'): void {
+    this.remaining = size;
+    this.padding = (512 - (size % 512)) % 512;
+    this.state = state;
+    if (size === 0) this.finishData();
+  }
+
+  private finishData(): void {
+    if (this.state === 'meta' && this.meta) {
+      const text = Buffer.concat(this.meta.parts);
+      if (this.meta.typeflag === 'L') this.longName = cString(text, 0, text.length);
+      else if (this.meta.typeflag === 'K') this.longLink = cString(text, 0, text.length);
+      else Object.assign(this.meta.typeflag === 'g' ? this.paxGlobal : this.pax, parsePax(text));
+      this.meta = undefined;
+    } else {
+      this.current?.observer?.end();
+      this.current = undefined;
+    }
+    this.state = this.padding ? 'padding' : 'header';
+  }
+}
+
+function isZero(b: Buffer): boolean {
+  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
+  return true;
+}
+
+function cString(b: Buffer, at: number, len: number): string {
+  const field = b.subarray(at, at + len);
+  const nul = field.indexOf(0);
+  return field.subarray(0, nul < 0 ? field.length : nul).toString('utf8');
+}
+
+/** Octal, or GNU base-256 when the high bit of the first byte is set. */
+function readNumber(b: Buffer, at: number, len: number): number | undefined {
+  if (b[at] & 0x80) {
+    let v = b[at] & 0x7f;
+    for (let i = 1; i < len; i++) v = v * 256 + b[at + i];
+    return v;
+  }
+  const s = b.subarray(at, at + len).toString('latin1').replace(/^ +/, '').split(/[\0 ]/)[0];
+  if (s === '') return 0;
+  return /^[0-7]+$/.test(s) ? parseInt(s, 8) : undefined;
+}
+
+/** pax extended header records: "<len> <key>=<value>\n" (POSIX pax). */
+function parsePax(text: Buffer): Record<string, string> {
+  const out: Record<string, string> = {};
+  let at = 0;
+  while (at < text.length) {
+    const sp = text.indexOf(0x20, at);
+    if (sp < 0) break;
+    const len = parseInt(text.subarray(at, sp).toString('latin1'), 10);
+    if (!(len > 0)) break;
+    const record = text.subarray(sp + 1, at + len - 1).toString('utf8');
+    const eq = record.indexOf('=');
+    if (eq > 0) out[record.slice(0, eq)] = record.slice(eq + 1);
+    at += len;
+  }
+  return out;
+}

@@ -1,0 +1,115 @@
+/**
+ * The built-in engine: the spec's steps (container metadata → volumes → etcd → rethinkDB →
+ * encrypt/write) producing the real archive layout (real-backup-layout.md) as one stream.
+ * Needs no UCP image pull: helper containers use an image already on the node.
+ */
+import { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import { ArchiveWriter } from './archiveWriter';
+import { authStoreDump } from './authStore';
+import type { FileSink } from './destination';
+import { removeQuietly } from './dockerStreams';
+import { etcdSnapshot } from './etcdSnapshot';
+import { writeOut, type Written } from './outputPipeline';
+import { findContainer, type UcpNodeInfo } from './ucpNode';
+import { BACKED_UP_VOLUMES, backupVolume, createVolumeReader } from './volumeEntries';
+import type { StepName } from '../progress';
+import { throwIfAborted } from '../errors';
+
+export interface EngineContext {
+  docker: Docker;
+  node: UcpNodeInfo;
+  runId: string;
+  /** Image already on the node for never-started helper containers. */
+  helperImage: string;
+  passphrase?: string;
+  step(step: StepName, message: string, percent?: number, bytes?: number): void;
+  log(line: string): void;
+  signal?: AbortSignal;
+}
+
+export interface Manifest {
+  format: 'ucp-backup-manifest/1';
+  ucpVersion: string;
+  imageNamespace: string;
+  node: string;
+  nodeId: string;
+  engine: string;
+  engineVersion: string;
+  created: string;
+  etcd?: { revision: number; totalKey: number; totalSize: number; hash: number };
+  authStore: { method: 'volume-copy'; paused: boolean };
+  entries: { name: string; type: string; size: number; sha256?: string; mode: string; uid: number; gid: number }[];
+}
+
+/** Percent of the whole run at the start of each step (coarse; volume bytes refine it). */
+const AT = { metadata: 5, volumes: 10, etcd: 60, rethinkdb: 75, write: 90 } as const;
+
+export async function builtinBackup(ctx: EngineContext, sink: FileSink): Promise<Written & { manifest: Manifest }> {
+  const { docker, node, signal } = ctx;
+  const writer = new ArchiveWriter(signal);
+  const stamp = String(Date.now());
+  const dir = `./ucp-backup/${stamp}/`;
+  const out = writeOut(Readable.from(writer.pack), sink, ctx.passphrase, signal);
+  // If the output side fails first, stop producing at once.
+  out.catch((err) => writer.destroy(err));
+  let authPaused = false;
+  let etcd: Manifest['etcd'];
+  try {
+    // Container metadata: `./<container>.json`, the inspect document of each UCP container.
+    ctx.step('metadata', `Saving the inspect data of ${node.containers.length} UCP containers`, AT.metadata);
+    for (const c of node.containers) {
+      throwIfAborted(signal);
+      const doc = await docker.getContainer(c.id).inspect();
+      // Epoch mtime and root ownership, as in the real archive's listing.
+      await writer.addBuffer({ name: `./${c.name}.json`, mode: 0o644, uid: 0, gid: 0, mtime: new Date(0) }, Buffer.from(JSON.stringify(doc, null, 2)));
+    }
+
+    ctx.step('volumes', `Backing up volumes ${BACKED_UP_VOLUMES.join(', ')}`, AT.volumes);
+    const reader = await createVolumeReader(docker, BACKED_UP_VOLUMES, { image: ctx.helperImage, runId: ctx.runId, selinux: node.selinux }, 'volumes');
+    try {
+      for (const [i, v] of BACKED_UP_VOLUMES.entries()) {
+        ctx.step('volumes', `Backing up volume ${v}`, AT.volumes + Math.round(((AT.etcd - AT.volumes) * i) / BACKED_UP_VOLUMES.length), writer.dataBytes);
+        const n = await backupVolume(reader, v, writer, signal, () => undefined);
+        ctx.log(`volumes: ${v}: ${n} entries`);
+      }
+    } finally {
+      await removeQuietly(reader);
+    }
+
+    await writer.addEmpty({ name: './ucp-backup/', type: 'directory', mode: 0o755, uid: 65534, gid: 65534, uname: 'nobody', gname: 'nobody', mtime: new Date() });
+    await writer.addEmpty({ name: dir, type: 'directory', mode: 0o755, uid: 65534, gid: 65534, uname: 'nobody', gname: 'nobody', mtime: new Date() });
+
+    ctx.step('etcd', 'Taking an etcd snapshot in ucp-kv', AT.etcd, writer.dataBytes);
+    const kv = docker.getContainer(findContainer(node, 'ucp-kv').id);
+    const st = await etcdSnapshot(kv, ctx.runId, `${dir}etcd.backup.db`, writer, ctx.log, signal);
+    etcd = { revision: st.revision, totalKey: st.totalKey, totalSize: st.totalSize, hash: st.hash };
+
+    ctx.step('rethinkdb', 'Backing up the auth store (ucp-auth-store is paused during the copy)', AT.rethinkdb, writer.dataBytes);
+    const auth = docker.getContainer(findContainer(node, 'ucp-auth-store').id);
+    await authStoreDump(docker, auth, { image: ctx.helperImage, runId: ctx.runId, selinux: node.selinux }, `${dir}auth-store.tar.gz`, writer, ctx.log, (p) => (authPaused ||= p), signal);
+
+    ctx.step('write', ctx.passphrase ? 'Encrypting and writing the archive' : 'Writing the archive', AT.write, writer.dataBytes);
+    const manifest: Manifest = {
+      format: 'ucp-backup-manifest/1',
+      ucpVersion: node.ucpVersion,
+      imageNamespace: node.namespace,
+      node: node.hostname,
+      nodeId: node.nodeId,
+      engine: 'builtin',
+      engineVersion: node.engineVersion,
+      created: new Date(Number(stamp)).toISOString(),
+      etcd,
+      authStore: { method: 'volume-copy', paused: authPaused },
+      entries: writer.entries.map((e) => ({ name: e.name, type: e.type, size: e.size, sha256: e.sha256, mode: e.mode.toString(8).padStart(4, '0'), uid: e.uid, gid: e.gid })),
+    };
+    await writer.addBuffer({ name: `${dir}manifest.json`, mode: 0o644, uid: 65534, gid: 65534, uname: 'nobody', gname: 'nobody', mtime: new Date() }, Buffer.from(JSON.stringify(manifest, null, 2)));
+    writer.finalize();
+    const written = await out;
+    return { ...written, manifest };
+  } catch (err) {
+    writer.destroy(err as Error);
+    await out.catch(() => undefined);
+    throw err;
+  }
+}

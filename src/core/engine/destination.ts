@@ -1,0 +1,176 @@
+/**
+ * Where an archive (and its log) is written. Both kinds write a temp name that can never be
+ * mistaken for a backup (`.<name>.partial-<id>`) and publish it by rename only on success;
+ * on failure or cancel the temp file is removed.
+ * - local: a file on the admin's machine; fsynced before the rename.
+ * - host: a file in `hostPath` on the manager, written by a helper container running as
+ *   `nobody` with the folder bind-mounted, so the file is owned by nobody as the spec requires
+ *   ("This location must be writable by the nobody user").
+ */
+import { createWriteStream, constants as fsc } from 'node:fs';
+import { access, open, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { once } from 'node:events';
+import type Docker from 'dockerode';
+import { DestinationExistsError, DestinationNotWritableError, BackupStepError } from './errors';
+import { createHelper, removeQuietly, execShort, demux, CappedText, dockerMessage } from './dockerStreams';
+
+export interface FileSink {
+  stream: Writable;
+  /** Publishes the temp file under its final name once all `size` bytes are written. */
+  commit(size: number): Promise<void>;
+  /** Removes the temp file. Safe to call after a failed commit. */
+  abort(): Promise<void>;
+}
+
+export interface ArchiveTarget {
+  readonly location: 'local' | 'host';
+  readonly fileName: string;
+  readonly backupPath: string;
+  /** Fails with DestinationNotWritableError / DestinationExistsError before any data moves. */
+  validate(names: string[]): Promise<void>;
+  openFile(name: string): Promise<FileSink>;
+  close(): Promise<void>;
+}
+
+export function partialName(name: string, runId: string): string {
+  return `.${name}.partial-${runId.slice(0, 8)}`;
+}
+
+/** The spec's API example pairs backup1.tar with backup1.log. */
+export function logNameFor(fileName: string): string {
+  return fileName.replace(/\.tar$/i, '') + '.log';
+}
+
+export class LocalTarget implements ArchiveTarget {
+  readonly location = 'local' as const;
+  readonly fileName: string;
+  readonly backupPath: string;
+  constructor(path: string, private readonly runId: string, private readonly overwrite = false) {
+    const full = resolve(path);
+    this.fileName = basename(full);
+    this.backupPath = dirname(full);
+  }
+
+  async validate(names: string[]): Promise<void> {
+    try {
+      await access(this.backupPath, fsc.W_OK);
+    } catch (err) {
+      throw new BackupStepError('validation', `cannot write to ${this.backupPath}: ${(err as Error).message}`, 'Choose a folder you can write to.');
+    }
+    if (this.overwrite) return;
+    for (const n of names) {
+      const exists = await stat(join(this.backupPath, n)).then(() => true, () => false);
+      if (exists) throw new DestinationExistsError(join(this.backupPath, n));
+    }
+  }
+
+  async openFile(name: string): Promise<FileSink> {
+    const tmp = join(this.backupPath, partialName(name, this.runId));
+    const stream = createWriteStream(tmp, { flags: 'wx', mode: 0o600 });
+    await once(stream, 'open');
+    const final = join(this.backupPath, name);
+    const backupPath = this.backupPath;
+    return {
+      stream,
+      async commit() {
+        const fh = await open(tmp, 'r+');
+        try {
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        await rename(tmp, final);
+        // The rename itself must survive a crash too.
+        const dh = await open(backupPath, 'r');
+        await dh.sync().finally(() => dh.close());
+      },
+      async abort() {
+        stream.destroy();
+        await rm(tmp, { force: true });
+      },
+    };
+  }
+
+  async close(): Promise<void> {}
+}
+
+export class HostTarget implements ArchiveTarget {
+  readonly location = 'host' as const;
+  private helper?: Docker.Container;
+  /** UCP image with a shell, chosen once the lock is held (pickHelperImage). */
+  image = '';
+  constructor(
+    private readonly docker: Docker,
+    readonly backupPath: string,
+    readonly fileName: string,
+    private readonly opts: { runId: string; selinux: boolean; node: string; overwrite?: boolean },
+  ) {}
+
+  /** A running helper (user nobody, folder at /backup) that later commands exec into. */
+  private async start(): Promise<Docker.Container> {
+    if (this.helper) return this.helper;
+    try {
+      this.helper = await createHelper(this.docker, {
+        runId: this.opts.runId,
+        purpose: 'writer',
+        Image: this.image,
+        User: '65534:65534',
+        Entrypoint: ['sh', '-c', 'while :; do sleep 3600; done'],
+        HostConfig: {
+          // A Mounts bind (unlike Binds) fails when the folder is missing instead of creating it root-owned.
+          Mounts: [{ Type: 'bind', Source: this.backupPath, Target: '/backup' }],
+          SecurityOpt: this.opts.selinux ? ['label=disable'] : undefined,
+        },
+      });
+    } catch (err) {
+      const msg = dockerMessage(err);
+      if (/bind source path does not exist|not.*absolute/i.test(msg)) throw new DestinationNotWritableError(this.backupPath, this.opts.node, 'the folder does not exist (create it first)');
+      throw err;
+    }
+    await this.helper.start();
+    return this.helper;
+  }
+
+  async validate(names: string[]): Promise<void> {
+    const h = await this.start();
+    const w = await execShort(h, ['sh', '-c', 'test -d /backup && test -w /backup && test -x /backup']);
+    if (w.exitCode !== 0) throw new DestinationNotWritableError(this.backupPath, this.opts.node);
+    if (this.opts.overwrite) return;
+    for (const n of names) {
+      const e = await execShort(h, ['test', '-e', `/backup/${n}`]);
+      if (e.exitCode === 0) throw new DestinationExistsError(`${this.backupPath}/${n} on ${this.opts.node}`);
+    }
+  }
+
+  async openFile(name: string): Promise<FileSink> {
+    const h = await this.start();
+    const tmp = `/backup/${partialName(name, this.opts.runId)}`;
+    const exec = await h.exec({ Cmd: ['sh', '-c', 'cat > "$0"', tmp], AttachStdin: true, AttachStdout: true, AttachStderr: true });
+    // Hijacked: stdin is the request body; ending our side (EOF) ends `cat`.
+    const socket = (await exec.start({ hijack: true, stdin: true })) as unknown as Readable & Writable;
+    const errors = new CappedText(4096);
+    const output = demux(socket, errors.sink, errors.sink).catch(() => undefined);
+    return {
+      stream: socket,
+      async commit(size: number) {
+        await output;
+        const r = await exec.inspect();
+        if (r.ExitCode !== 0) throw new BackupStepError('write', `writing ${tmp} on the node failed: ${errors.text().trim() || `exit ${r.ExitCode}`}`);
+        // Publish only a complete file: the byte count must match what we sent.
+        const mv = await execShort(h, ['sh', '-c', '[ "$(wc -c < "$0")" -eq "$2" ] && mv -f "$0" "$1"', tmp, `/backup/${name}`, String(size)]);
+        if (mv.exitCode !== 0) throw new BackupStepError('write', `the file written on the node is incomplete (${mv.stderr.trim() || 'size mismatch'})`);
+      },
+      async abort() {
+        socket.destroy();
+        await execShort(h, ['rm', '-f', tmp]).catch(() => undefined);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await removeQuietly(this.helper);
+    this.helper = undefined;
+  }
+}

@@ -1,0 +1,67 @@
+/** Typed errors of a backup run; each tells the admin what to do next. */
+import { UcpError } from '../errors';
+
+/** The spec: "the second backup failed because another backup is running". CLI exit 3. */
+export class BackupRunningError extends UcpError {
+  constructor(
+    readonly holder: { owner: string; host: string; node: string; since: string; backupId?: string },
+    hint = 'Wait for it to finish. If it crashed, its lock turns stale after a minute; then run `ucp-backup break-lock`.',
+  ) {
+    super(
+      `The backup failed because another backup is running: started by ${holder.owner} on ${holder.host} against node ${holder.node} since ${holder.since}.`,
+      hint,
+      3,
+    );
+  }
+}
+
+/** A lock whose owner is gone (heartbeat stale or its process is dead). */
+export class StaleLockError extends BackupRunningError {
+  constructor(holder: BackupRunningError['holder'], reason: string) {
+    super(holder, `That lock looks stale (${reason}). If no backup is really running, run \`ucp-backup break-lock --config F --cluster C\`.`);
+  }
+}
+
+export class DestinationNotWritableError extends UcpError {
+  constructor(dir: string, node: string, detail = 'it is not writable by the nobody user') {
+    super(`Cannot write the backup to ${dir} on ${node}: ${detail}.`, `Run once on that node: sudo chown nobody:nogroup ${dir}`, 1);
+  }
+}
+
+export class DestinationExistsError extends UcpError {
+  constructor(path: string) {
+    super(`A backup file named ${path} already exists.`, 'Give each backup a different name (the spec), or pass --overwrite to replace it.', 1);
+  }
+}
+
+export class NotAManagerError extends UcpError {
+  constructor(node: string, detail: string) {
+    super(`Node ${node} is not a swarm manager: ${detail}.`, 'Back up from a UCP manager node; UCP stores the same data on all managers.', 1);
+  }
+}
+
+export class UcpNotFoundError extends UcpError {
+  constructor(node: string, detail: string) {
+    super(`UCP was not found on ${node}: ${detail}.`, 'Check that UCP is installed and its containers (ucp-kv, ucp-auth-store, ucp-controller) exist on this manager.', 1);
+  }
+}
+
+export class WeakPassphraseError extends UcpError {
+  constructor(length: number) {
+    super(`The passphrase has ${length} characters; UCP requires at least 12.`, 'Use a passphrase of 12 or more characters (like the spec\'s "secret12chars"), or --no-passphrase.', 2);
+  }
+}
+
+/** The official image is asked for but not present. */
+export class OfficialImageMissingError extends UcpError {
+  constructor(node: string, wanted: string[]) {
+    super(`No official UCP image (${wanted.join(' or ')}) is on ${node}.`, 'Pull the image matching the cluster\'s UCP version on that node, or use --engine builtin.', 1);
+  }
+}
+
+/** A step of the backup failed; the message names the step. */
+export class BackupStepError extends UcpError {
+  constructor(step: string, detail: string, hint?: string, options?: { cause?: unknown }) {
+    super(`Backup step "${step}" failed: ${detail}`, hint, 1, options);
+  }
+}

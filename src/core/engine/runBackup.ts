@@ -1,0 +1,180 @@
+/**
+ * `runBackup`: what `docker/ucp backup` does in the spec, run from the admin's machine over
+ * one manager's Docker socket. Owns the record (IN_PROGRESS → SUCCESS | FAILED), the
+ * cluster-wide lock, the engine choice, the destination and the optional log file; a failed
+ * or cancelled run leaves no partial file, lock or helper container.
+ */
+import { randomUUID } from 'node:crypto';
+import type Docker from 'dockerode';
+import type { ClusterConfig, NodeConfig } from '../config';
+import { CancelledError, ConfigError, UcpError } from '../errors';
+import type { ProgressSink, StepName } from '../progress';
+import { ZERO_TIME, type BackupRecord } from '../history/record';
+import { createClusterRecord, updateClusterRecord } from '../history/clusterHistory';
+import { LocalHistory } from '../history/localHistory';
+import { BackupLock } from '../lock/clusterLock';
+import { MIN_PASSPHRASE_LENGTH } from '../archive/pgp';
+import { builtinBackup } from './builtinEngine';
+import { HostTarget, LocalTarget, logNameFor, type ArchiveTarget } from './destination';
+import { removeLeftoverHelpers } from './dockerStreams';
+import { WeakPassphraseError, BackupRunningError } from './errors';
+import { pickHelperImage } from './helperImage';
+import { findOfficialImage, officialBackup } from './officialEngine';
+import { writeBuffer } from './outputPipeline';
+import { inspectUcpNode } from './ucpNode';
+
+export type EngineChoice = 'auto' | 'builtin' | 'official';
+
+export interface BackupRequest {
+  destination: { kind: 'local'; path: string } | { kind: 'host'; hostPath: string; fileName: string };
+  /** Undefined only together with `noPassphrase: true` (the spec's explicit choice). */
+  passphrase?: string;
+  noPassphrase?: boolean;
+  includeLogs: boolean;
+  engine: EngineChoice;
+  /** Replace an existing file of the same name (the spec warns it would be overwritten). */
+  overwrite?: boolean;
+  /** Who, for the lock message (default user@host). */
+  owner?: string;
+}
+
+export interface BackupDeps {
+  docker: Docker;
+  cluster: ClusterConfig;
+  node: NodeConfig;
+  signal?: AbortSignal;
+  onProgress?: ProgressSink;
+  log?: (line: string) => void;
+  /** Where local-file records are kept (tests pass their own). */
+  localHistory?: LocalHistory;
+}
+
+export const CANCELLED_ERROR = 'cancelled by user';
+
+function checkRequest(req: BackupRequest): void {
+  if (req.passphrase !== undefined && req.noPassphrase) throw new ConfigError('Both a passphrase and --no-passphrase were given.', 'Choose one.');
+  if (req.passphrase === undefined && !req.noPassphrase) {
+    throw new ConfigError('No passphrase choice was made.', 'Give a passphrase (12+ characters) or say --no-passphrase explicitly, as UCP requires.');
+  }
+  if (req.passphrase !== undefined && req.passphrase.length < MIN_PASSPHRASE_LENGTH) throw new WeakPassphraseError(req.passphrase.length);
+  if (req.destination.kind === 'host') {
+    const { hostPath, fileName } = req.destination;
+    if (!hostPath.startsWith('/')) throw new ConfigError(`Host path "${hostPath}" is not absolute.`, 'Give the folder on the manager as an absolute path, e.g. /var/backups/ucp.');
+    if (!fileName || fileName.includes('/') || fileName.startsWith('.')) throw new ConfigError(`"${fileName}" is not a plain file name.`, 'Give a file name like backup1.tar (no folders, not starting with a dot).');
+  }
+}
+
+function shortErrorOf(err: unknown, signal?: AbortSignal): string {
+  if (signal?.aborted || err instanceof CancelledError) return CANCELLED_ERROR;
+  const m = err instanceof Error ? err.message : String(err);
+  return m.length > 300 ? m.slice(0, 297) + '...' : m;
+}
+
+export async function runBackup(request: BackupRequest, deps: BackupDeps): Promise<BackupRecord> {
+  checkRequest(request);
+  const { docker, signal } = deps;
+  const local = deps.localHistory ?? new LocalHistory();
+  const logLines: string[] = [];
+  const log = (line: string) => {
+    const l = `${new Date().toISOString()} ${line}`;
+    logLines.push(l);
+    deps.log?.(l);
+  };
+  const step = (s: StepName, message: string, percent?: number, bytes?: number) => {
+    log(`[${s}] ${message}`);
+    deps.onProgress?.({ step: s, message, percent, bytes });
+  };
+
+  step('validation', `Checking ${deps.node.name}`, 0);
+  const node = await inspectUcpNode(docker, deps.node.name);
+  log(`validation: ${node.hostname} is a swarm manager running UCP ${node.ucpVersion} (${node.namespace}), engine ${node.engineVersion}${node.selinux ? ', SELinux enabled' : ''}`);
+
+  const id = randomUUID();
+  const dest = request.destination;
+  const target: ArchiveTarget =
+    dest.kind === 'local'
+      ? new LocalTarget(dest.path, id, request.overwrite)
+      : new HostTarget(docker, dest.hostPath, dest.fileName, { runId: id, selinux: node.selinux, node: node.hostname, overwrite: request.overwrite });
+  const record: BackupRecord = {
+    id,
+    encrypted: request.passphrase !== undefined,
+    fileName: target.fileName,
+    logFileName: request.includeLogs ? logNameFor(target.fileName) : '',
+    backupPath: target.backupPath,
+    backupState: 'IN_PROGRESS',
+    nodeLocation: node.hostname,
+    shortError: '',
+    created_at: new Date().toISOString(),
+    completed_at: ZERO_TIME,
+    ucpVersion: node.ucpVersion,
+    location: target.location,
+    cluster: deps.cluster.name,
+  };
+  const save = async () => {
+    await updateClusterRecord(docker, record).catch((err) => log(`history: could not update the cluster record: ${(err as Error).message}`));
+    if (record.location === 'local') await local.put(record);
+  };
+  await createClusterRecord(docker, record);
+  if (record.location === 'local') await local.put(record);
+
+  let lock: BackupLock | undefined;
+  try {
+    lock = await BackupLock.acquire(docker, { backupId: id, node: node.hostname, owner: request.owner });
+    log(`validation: cluster backup lock taken (${lock.holder.owner}, pid ${lock.holder.pid})`);
+    // We hold the cluster-wide lock, so helpers still on the node belong to killed runs.
+    const stale = await removeLeftoverHelpers(docker, id);
+    if (stale) log(`validation: removed ${stale} helper container(s) left by an interrupted backup`);
+
+    const official = request.engine === 'builtin' ? undefined : await findOfficialImage(docker, node, request.engine === 'official');
+    record.engine = official ? 'official' : 'builtin';
+    if (target instanceof HostTarget) target.image = await pickHelperImage(docker, node, id, true);
+    await target.validate(request.includeLogs ? [record.fileName, record.logFileName] : [record.fileName]);
+    log(`validation: destination ${target.location === 'host' ? `${node.hostname}:` : ''}${target.backupPath}/${record.fileName} is writable`);
+
+    const sink = await target.openFile(record.fileName);
+    let written;
+    try {
+      if (official) {
+        written = await officialBackup({ docker, node, image: official, runId: id, passphrase: request.passphrase, dockerSocket: deps.node.dockerSocket, step, log, signal }, sink);
+      } else {
+        const helperImage = await pickHelperImage(docker, node, id, false);
+        written = await builtinBackup({ docker, node, runId: id, helperImage, passphrase: request.passphrase, step, log, signal }, sink);
+      }
+      await sink.commit(written.size);
+    } catch (err) {
+      await sink.abort();
+      throw err;
+    }
+    record.size = written.size;
+    record.sha256 = written.sha256;
+    step('write', `Wrote ${target.backupPath}/${record.fileName} (${written.size} bytes, sha256 ${written.sha256})`, 100, written.size);
+
+    if (request.includeLogs) {
+      log(`log: writing ${record.logFileName}${request.passphrase ? ' (encrypted)' : ''}`);
+      const logSink = await target.openFile(record.logFileName);
+      try {
+        const w = await writeBuffer(Buffer.from(logLines.join('\n') + '\n'), logSink, request.passphrase, signal);
+        await logSink.commit(w.size);
+      } catch (err) {
+        await logSink.abort();
+        throw err;
+      }
+    }
+    record.backupState = 'SUCCESS';
+    record.completed_at = new Date().toISOString();
+    await save();
+    return record;
+  } catch (err) {
+    record.backupState = 'FAILED';
+    record.shortError = err instanceof BackupRunningError ? `another backup is running (${err.holder.owner} on ${err.holder.host}, since ${err.holder.since})` : shortErrorOf(err, signal);
+    record.completed_at = new Date().toISOString();
+    log(`FAILED: ${record.shortError}`);
+    await save();
+    if (signal?.aborted && !(err instanceof CancelledError)) throw new CancelledError(`Backup ${id} was ${CANCELLED_ERROR}; no file was left behind.`);
+    if (err instanceof UcpError) throw err;
+    throw new UcpError(`Backup ${id} failed: ${record.shortError}`, 'See the log (--include-logs or the progress output) for the failing step.', 1, { cause: err });
+  } finally {
+    await target.close().catch(() => undefined);
+    await lock?.release().catch((err) => log(`lock: could not release: ${(err as Error).message}`));
+  }
+}

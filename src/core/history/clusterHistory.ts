@@ -1,0 +1,67 @@
+/**
+ * Backup records kept in the swarm itself, so every manager and every admin sees them
+ * (the spec's `GET /api/ucp/backups`). One swarm config per record, `ucp-backup.record.<id>`;
+ * its data is immutable, so the current record lives in a label, updated with the config's
+ * version (optimistic concurrency; a stale version is retried with a fresh read).
+ */
+import type Docker from 'dockerode';
+import type { BackupRecord } from './record';
+import { statusCode } from '../engine/dockerStreams';
+
+export const RECORD_PREFIX = 'ucp-backup.record.';
+const KIND_LABEL = 'com.ucp-backup.kind';
+const RECORD_LABEL = 'com.ucp-backup.record';
+
+interface ConfigInfo {
+  ID: string;
+  Version: { Index: number };
+  Spec: { Name: string; Labels?: Record<string, string>; Data?: string };
+}
+
+function parseRecord(c: ConfigInfo): BackupRecord | undefined {
+  try {
+    return JSON.parse(c.Spec.Labels?.[RECORD_LABEL] ?? '') as BackupRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function createClusterRecord(docker: Docker, record: BackupRecord): Promise<void> {
+  await docker.createConfig({
+    _query: {},
+    _body: {
+      Name: RECORD_PREFIX + record.id,
+      Labels: { [KIND_LABEL]: 'record', [RECORD_LABEL]: JSON.stringify(record) },
+      Data: Buffer.from(JSON.stringify(record)).toString('base64'),
+    },
+  });
+}
+
+export async function updateClusterRecord(docker: Docker, record: BackupRecord): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const cfg = docker.getConfig(RECORD_PREFIX + record.id);
+    const info = (await cfg.inspect()) as ConfigInfo;
+    const Labels = { ...(info.Spec.Labels ?? {}), [RECORD_LABEL]: JSON.stringify(record) };
+    try {
+      await cfg.update({ _query: { version: info.Version.Index }, _body: { ...info.Spec, Labels } });
+      return;
+    } catch (err) {
+      // "update out of sequence": someone else updated it in between; read again.
+      if (attempt >= 4 || statusCode(err) === 404) throw err;
+    }
+  }
+}
+
+export async function listClusterRecords(docker: Docker): Promise<BackupRecord[]> {
+  const list = (await docker.listConfigs({ filters: { label: [`${KIND_LABEL}=record`] } })) as unknown as ConfigInfo[];
+  return list.map(parseRecord).filter((r): r is BackupRecord => !!r);
+}
+
+export async function getClusterRecord(docker: Docker, id: string): Promise<BackupRecord | undefined> {
+  try {
+    return parseRecord((await docker.getConfig(RECORD_PREFIX + id).inspect()) as ConfigInfo);
+  } catch (err) {
+    if (statusCode(err) === 404) return undefined;
+    throw err;
+  }
+}

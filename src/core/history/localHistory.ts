@@ -1,0 +1,48 @@
+/**
+ * Records of backups written to the admin's own machine, kept beside the cluster copy so a
+ * local archive is still described when the cluster is unreachable. JSON lines, appended;
+ * the last line of an id wins.
+ */
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { BackupRecord } from './record';
+
+export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.UCP_BACKUP_STATE_DIR) return env.UCP_BACKUP_STATE_DIR;
+  const base = env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
+  return join(base, 'ucp-backup');
+}
+
+export class LocalHistory {
+  readonly file: string;
+  constructor(dir = stateDir()) {
+    this.file = join(dir, 'history.jsonl');
+  }
+
+  async put(record: BackupRecord): Promise<void> {
+    await mkdir(join(this.file, '..'), { recursive: true });
+    await appendFile(this.file, JSON.stringify(record) + '\n', { mode: 0o600 });
+  }
+
+  async list(cluster?: string): Promise<BackupRecord[]> {
+    let text = '';
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const byId = new Map<string, BackupRecord>();
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        const r = JSON.parse(line) as BackupRecord;
+        if (r?.id) byId.set(r.id, r);
+      } catch {
+        // A line cut short by a crash: skip it, keep the rest.
+      }
+    }
+    return [...byId.values()].filter((r) => !cluster || r.cluster === cluster);
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * One backup at a time, cluster-wide (the spec: "More than one backup at the same time is not
+ * supported"). The lock is a swarm config named `ucp-backup.lock`: swarm refuses a second
+ * config of the same name (409), so creating it is an atomic test-and-set that every manager
+ * and every admin sees. Config data is immutable but labels may be updated (with the object's
+ * version for optimistic concurrency), so the heartbeat lives in a label.
+ */
+import { hostname, userInfo } from 'node:os';
+import type Docker from 'dockerode';
+import { BackupRunningError, StaleLockError } from '../engine/errors';
+import { dockerMessage, statusCode } from '../engine/dockerStreams';
+import { UcpError } from '../errors';
+
+export const LOCK_NAME = 'ucp-backup.lock';
+const P = 'com.ucp-backup.lock.';
+export const HEARTBEAT_MS = 10_000;
+/** Six missed heartbeats: the owner is gone. */
+export const STALE_AFTER_MS = 60_000;
+
+export interface LockHolder {
+  backupId: string;
+  owner: string;
+  host: string;
+  pid: number;
+  node: string;
+  since: string;
+  heartbeat: string;
+}
+
+export interface LockInfo extends LockHolder {
+  configId: string;
+  stale: boolean;
+  staleReason?: string;
+}
+
+function labelsOf(h: LockHolder): Record<string, string> {
+  return {
+    [`${P}backupId`]: h.backupId,
+    [`${P}owner`]: h.owner,
+    [`${P}host`]: h.host,
+    [`${P}pid`]: String(h.pid),
+    [`${P}node`]: h.node,
+    [`${P}since`]: h.since,
+    [`${P}heartbeat`]: h.heartbeat,
+  };
+}
+
+function holderOf(labels: Record<string, string> | undefined): LockHolder {
+  const l = labels ?? {};
+  return {
+    backupId: l[`${P}backupId`] ?? '',
+    owner: l[`${P}owner`] ?? 'unknown',
+    host: l[`${P}host`] ?? 'unknown',
+    pid: Number(l[`${P}pid`] ?? 0),
+    node: l[`${P}node`] ?? 'unknown',
+    since: l[`${P}since`] ?? 'unknown',
+    heartbeat: l[`${P}heartbeat`] ?? l[`${P}since`] ?? '',
+  };
+}
+
+/** Whether a process runs on this machine (signal 0 checks existence only). */
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function judge(h: LockHolder, now = Date.now()): { stale: boolean; reason?: string } {
+  const beat = Date.parse(h.heartbeat);
+  if (!Number.isFinite(beat) || now - beat > STALE_AFTER_MS) {
+    return { stale: true, reason: `no heartbeat since ${h.heartbeat || 'ever'}` };
+  }
+  if (h.host === hostname() && h.pid > 0 && !pidAlive(h.pid)) {
+    return { stale: true, reason: `process ${h.pid} on ${h.host} is gone` };
+  }
+  return { stale: false };
+}
+
+/** The current lock, or undefined when no backup holds it. */
+export async function readLock(docker: Docker): Promise<LockInfo | undefined> {
+  const list = await docker.listConfigs({ filters: { name: [LOCK_NAME] } });
+  const cfg = list.find((c) => c.Spec?.Name === LOCK_NAME);
+  if (!cfg) return undefined;
+  const h = holderOf(cfg.Spec?.Labels);
+  const j = judge(h);
+  return { ...h, configId: cfg.ID, stale: j.stale, staleReason: j.reason };
+}
+
+export class BackupLock {
+  private timer?: NodeJS.Timeout;
+  private beating?: Promise<void>;
+  private constructor(
+    private readonly docker: Docker,
+    readonly configId: string,
+    readonly holder: LockHolder,
+  ) {}
+
+  /**
+   * Takes the lock or fails at once with BackupRunningError ("another backup is running")
+   * naming who/where/since; StaleLockError when the holder looks dead (never broken silently).
+   */
+  static async acquire(docker: Docker, who: { backupId: string; node: string; owner?: string }): Promise<BackupLock> {
+    const now = new Date().toISOString();
+    const holder: LockHolder = {
+      backupId: who.backupId,
+      owner: who.owner ?? `${userInfo().username}@${hostname()}`,
+      host: hostname(),
+      pid: process.pid,
+      node: who.node,
+      since: now,
+      heartbeat: now,
+    };
+    try {
+      // `_query: {}` keeps dockerode from also copying the body into the URL.
+      const created = await docker.createConfig({
+        _query: {},
+        _body: {
+          Name: LOCK_NAME,
+          Labels: labelsOf(holder),
+          Data: Buffer.from(JSON.stringify({ backupId: holder.backupId })).toString('base64'),
+        },
+      });
+      const id = (created as unknown as { id: string }).id;
+      const lock = new BackupLock(docker, id, holder);
+      lock.startHeartbeat();
+      return lock;
+    } catch (err) {
+      if (statusCode(err) !== 409) {
+        throw new UcpError(`Could not take the cluster backup lock: ${dockerMessage(err)}`, 'Check that the node is a healthy swarm manager.', 1, { cause: err });
+      }
+    }
+    const current = await readLock(docker);
+    if (!current) {
+      // Released between our create and our read: one retry, still no waiting.
+      return BackupLock.acquire(docker, who);
+    }
+    if (current.stale) throw new StaleLockError(current, current.staleReason ?? 'stale');
+    throw new BackupRunningError(current);
+  }
+
+  private startHeartbeat(): void {
+    this.timer = setInterval(() => {
+      this.beating = this.beat().catch(() => undefined);
+    }, HEARTBEAT_MS);
+    this.timer.unref();
+  }
+
+  /** Refreshes the heartbeat label; data is immutable, labels are not (POST /configs/{id}/update). */
+  private async beat(): Promise<void> {
+    const cfg = this.docker.getConfig(this.configId);
+    const info = (await cfg.inspect()) as { Version: { Index: number }; Spec: { Name: string; Labels?: Record<string, string>; Data?: string } };
+    const Labels = { ...(info.Spec.Labels ?? {}), [`${P}heartbeat`]: new Date().toISOString() };
+    await cfg.update({ _query: { version: info.Version.Index }, _body: { ...info.Spec, Labels } });
+  }
+
+  /** Removes exactly our config (by id), so a lock someone else took after a break survives. */
+  async release(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.beating;
+    try {
+      await this.docker.getConfig(this.configId).remove();
+    } catch (err) {
+      if (statusCode(err) !== 404) throw err;
+    }
+  }
+}
+
+/**
+ * Removes the lock explicitly. Without `force` only a stale lock is removed; a live one is
+ * refused with BackupRunningError. Returns the lock that was removed.
+ */
+export async function breakLock(docker: Docker, opts: { force?: boolean } = {}): Promise<LockInfo | undefined> {
+  const current = await readLock(docker);
+  if (!current) return undefined;
+  if (!current.stale && !opts.force) {
+    throw new BackupRunningError(current, 'That backup is alive (its heartbeat is fresh); it was not touched. Use --force only if you are sure it is not running.');
+  }
+  try {
+    await docker.getConfig(current.configId).remove();
+  } catch (err) {
+    if (statusCode(err) !== 404) throw err;
+  }
+  return current;
+}

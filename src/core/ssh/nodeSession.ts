@@ -1,0 +1,385 @@
+/**
+ * One persistent SSH connection to one manager node, shared by every Docker API call of the
+ * session (tree refresh while a backup streams): each HTTP request to the Docker socket is a
+ * separate `direct-streamlocal@openssh.com` channel on the same connection. The connection
+ * opens lazily, sends keepalives, and is reopened on the next use after it dropped.
+ */
+import { connect as netConnect } from 'node:net';
+import { Agent, type AgentOptions, type ClientRequestArgs } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import Dockerode from 'dockerode';
+import type { NodeConfig } from '../config';
+import { UcpError } from '../errors';
+import { resolveNode, type ResolvedEndpoint, type ResolvedNode } from './sshConfig';
+import { authMethodsFor, type AuthMethodList, type KeyCache } from './auth';
+import { appendKnownHost, checkHostKey, fingerprintOf, keyTypeOfBlob, knownKeyTypes, readKnownHosts } from './knownHosts';
+import {
+  AuthFailedError,
+  ConnectError,
+  DockerSocketNotFoundError,
+  DockerSocketPermissionError,
+  HostKeyChangedError,
+  HostKeyRevokedError,
+  HostKeyUnknownError,
+  SocketForwardingDisabledError,
+} from './errors';
+
+export interface HostKeyInfo {
+  host: string;
+  port: number;
+  keyType: string;
+  /** `SHA256:…`, as OpenSSH prints it. */
+  fingerprint: string;
+  knownHostsFile: string;
+}
+
+export interface SessionOptions {
+  /** Asked for a key that is not in known_hosts; absent → unknown keys are rejected. */
+  confirmUnknownHostKey?(info: HostKeyInfo): Promise<boolean>;
+  /** Passphrase of an encrypted identity file; undefined → skip that key. */
+  keyPassphrase?(identityFile: string): Promise<string | undefined>;
+  /** CLI --accept-new-host-keys: accept and record unknown (never changed) keys. */
+  acceptUnknownHostKeys?: boolean;
+  /** TCP connect + SSH handshake + auth, per hop. Default 15 s. */
+  connectTimeoutMs?: number;
+  /** SSH keepalive interval; a dead connection is noticed after 3 unanswered. Default 15 s. */
+  keepaliveIntervalMs?: number;
+  /** Diagnostic lines (never secrets). */
+  log?(line: string): void;
+}
+
+export interface ExecResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+// What ssh (OpenSSH) orders by default, ed25519 first; known types get moved to the front.
+const HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+
+function algorithmsFor(keyType: string): string[] {
+  return keyType === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [keyType];
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * http.Agent over forwarded channels. An ssh2 channel is not a net.Socket: the pooling
+ * hooks that call setKeepAlive/ref/unref on sockets must be neutralised.
+ */
+class ChannelAgent extends Agent {
+  constructor(private readonly open: () => Promise<Duplex>, opts: AgentOptions) {
+    super(opts);
+  }
+  override createConnection(_options: ClientRequestArgs, cb?: (err: Error | null, socket: Duplex) => void): undefined {
+    // Must not return a value: Node takes a returned value as the socket (TESTBED.md pitfall).
+    this.open().then((s) => cb?.(null, s), (err: Error) => cb?.(err, undefined as never));
+    return undefined;
+  }
+  // Node's default calls setKeepAlive/unref, which channels lack; truthy keeps it pooled.
+  override keepSocketAlive(socket: Duplex): void {
+    return !socket.destroyed as unknown as void;
+  }
+  override reuseSocket(): void {
+    /* channels have no ref/unref */
+  }
+}
+
+export class NodeSession {
+  /** SSH handshakes to the node itself (jump hosts not counted): one per session unless it dropped. */
+  handshakes = 0;
+  /** Handshakes to ProxyJump hosts. */
+  jumpHandshakes = 0;
+  /** How the last connection authenticated: 'agent' or 'publickey:<file>'. */
+  authMethod?: string;
+  private client?: Client;
+  private jumpClients: Client[] = [];
+  private connecting?: Promise<Client>;
+  private dockerClient?: Dockerode;
+  private agent?: ChannelAgent;
+  private resolved?: ResolvedNode;
+  private readonly keys: KeyCache = new Map();
+  private closed = false;
+
+  constructor(
+    readonly node: NodeConfig,
+    readonly options: SessionOptions = {},
+  ) {}
+
+  get name(): string {
+    return this.node.name || this.node.host;
+  }
+
+  get endpoint(): ResolvedNode {
+    this.resolved ??= resolveNode(this.node);
+    return this.resolved;
+  }
+
+  get isConnected(): boolean {
+    return this.client !== undefined;
+  }
+
+  private log(line: string): void {
+    this.options.log?.(`[${this.name}] ${line}`);
+  }
+
+  /** The live connection, opening (or reopening after a drop) as needed. */
+  connect(): Promise<Client> {
+    if (this.closed) return Promise.reject(new UcpError(`The session to ${this.name} was closed.`));
+    if (this.client) return Promise.resolve(this.client);
+    this.connecting ??= this.openChain().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async openChain(): Promise<Client> {
+    const target = this.endpoint;
+    const opened: Client[] = [];
+    try {
+      let sock: Duplex | undefined;
+      for (const hop of target.jumps) {
+        const c = await this.handshake(hop, sock, true);
+        opened.push(c);
+        sock = await this.forwardTcp(c, hop, target.jumps[target.jumps.indexOf(hop) + 1] ?? target);
+      }
+      const client = await this.handshake(target, sock, false);
+      this.jumpClients = opened;
+      this.client = client;
+      const dropped = () => {
+        if (this.client !== client) return;
+        this.log('connection closed; it will be reopened on next use');
+        this.client = undefined;
+        this.agent?.destroy(); // pooled channels died with the connection
+        for (const j of this.jumpClients) j.end();
+        this.jumpClients = [];
+      };
+      client.on('close', dropped);
+      client.on('end', dropped);
+      // Errors after ready (keepalive timeout, reset) end in 'close'; don't crash on them.
+      client.on('error', (err) => this.log(`connection error: ${err.message}`));
+      return client;
+    } catch (err) {
+      for (const c of opened) c.end();
+      throw err;
+    }
+  }
+
+  private forwardTcp(via: Client, viaEp: ResolvedEndpoint, to: ResolvedEndpoint): Promise<ClientChannel> {
+    return new Promise((resolve, reject) => {
+      via.forwardOut('127.0.0.1', 0, to.host, to.port, (err, ch) => {
+        if (err) reject(new ConnectError(to, 'other', `jump host ${viaEp.host}:${viaEp.port} could not reach it (${err.message})`, { cause: err }));
+        else resolve(ch);
+      });
+    });
+  }
+
+  private async handshake(ep: ResolvedEndpoint, sock: Duplex | undefined, isJump: boolean): Promise<Client> {
+    const known = await readKnownHosts(ep.knownHostsFile);
+    const methods: AuthMethodList = await authMethodsFor(ep, this.keys, this.options.keyPassphrase, (l) => this.log(l));
+    const preferred = knownKeyTypes(known, ep.host, ep.port).flatMap(algorithmsFor);
+    const hostKeyAlgorithms = [...new Set([...preferred.filter((a) => HOST_KEY_ALGORITHMS.includes(a)), ...HOST_KEY_ALGORITHMS])];
+    const timeout = this.options.connectTimeoutMs ?? 15_000;
+
+    return new Promise<Client>((resolve, reject) => {
+      const client = new Client();
+      let hostKeyError: Error | undefined;
+      let lastMethod: string | undefined;
+      let settled = false;
+      const fail = (err: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        client.removeAllListeners('ready');
+        client.on('error', () => {}); // late errors of a discarded client
+        client.end();
+        sock?.destroy();
+        reject(err);
+      };
+      // Bounds TCP connect + handshake + auth of this hop; paused while the admin reads a host-key prompt.
+      let timer: NodeJS.Timeout | undefined;
+      const arm = () => {
+        timer = setTimeout(() => fail(new ConnectError(ep, 'timeout', `no SSH handshake within ${Math.round(timeout / 1000)} s`)), timeout);
+      };
+      arm();
+
+      const verify = (key: Buffer, done: (ok: boolean) => void): void => {
+        const fingerprint = fingerprintOf(key);
+        const keyType = keyTypeOfBlob(key);
+        const check = checkHostKey(known, ep.host, ep.port, key);
+        if (check.status === 'known') return done(true);
+        if (check.status === 'changed') {
+          hostKeyError = new HostKeyChangedError(ep, fingerprint, ep.knownHostsFile, check.entry.line);
+          return done(false);
+        }
+        if (check.status === 'revoked') {
+          hostKeyError = new HostKeyRevokedError(ep, fingerprint, ep.knownHostsFile);
+          return done(false);
+        }
+        const info: HostKeyInfo = { host: ep.host, port: ep.port, keyType, fingerprint, knownHostsFile: ep.knownHostsFile };
+        const ask = this.options.acceptUnknownHostKeys
+          ? Promise.resolve(true)
+          : this.options.confirmUnknownHostKey
+            ? (clearTimeout(timer), this.options.confirmUnknownHostKey(info))
+            : Promise.resolve(false);
+        ask
+          .then(async (ok) => {
+            if (settled) return;
+            clearTimeout(timer);
+            arm();
+            if (!ok) {
+              hostKeyError = new HostKeyUnknownError(ep, fingerprint, keyType, ep.knownHostsFile);
+              return done(false);
+            }
+            await appendKnownHost(ep.knownHostsFile, ep.host, ep.port, key);
+            this.log(`added ${keyType} ${fingerprint} for ${ep.host}:${ep.port} to ${ep.knownHostsFile}`);
+            done(true);
+          })
+          .catch((err: Error) => {
+            hostKeyError = err;
+            done(false);
+          });
+      };
+
+      client.on('ready', () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (isJump) this.jumpHandshakes++;
+        else {
+          this.handshakes++;
+          this.authMethod = lastMethod;
+        }
+        this.log(`connected to ${ep.username}@${ep.host}:${ep.port}${isJump ? ' (jump host)' : ''} using ${lastMethod}`);
+        resolve(client);
+      });
+      client.on('error', (err: Error & { level?: string; code?: string }) => {
+        fail(hostKeyError ?? this.describeConnectError(ep, err, lastMethod, methods));
+      });
+      client.on('close', () => fail(hostKeyError ?? new ConnectError(ep, 'closed', 'the server closed the connection during the handshake')));
+
+      let socket = sock;
+      if (!socket) {
+        // Our own socket with Nagle off: ssh2's own socket stalled in measured bulk transfers (TESTBED.md).
+        const tcp = netConnect({ host: ep.host, port: ep.port });
+        tcp.setNoDelay(true);
+        socket = tcp;
+      }
+      const config: ConnectConfig = {
+        sock: socket as ConnectConfig['sock'],
+        username: ep.username,
+        hostVerifier: verify as ConnectConfig['hostVerifier'],
+        algorithms: { serverHostKey: hostKeyAlgorithms as never },
+        keepaliveInterval: this.options.keepaliveIntervalMs ?? 15_000,
+        keepaliveCountMax: 3,
+        authHandler: (_left: unknown, _partial: unknown, next: (m: unknown) => void) => {
+          const m = methods.shift();
+          lastMethod = m?.label;
+          next(m?.method ?? false);
+        },
+      } as ConnectConfig;
+      client.connect(config);
+    });
+  }
+
+  private describeConnectError(ep: ResolvedEndpoint, err: Error & { level?: string; code?: string }, lastMethod: string | undefined, left: AuthMethodList): Error {
+    if (err.level === 'client-authentication') {
+      return new AuthFailedError(ep, ep.username, lastMethod ? `the server accepted none of the offered keys (${lastMethod}${left.length ? '' : ', no more to try'})` : 'no key to offer');
+    }
+    switch (err.code) {
+      case 'ECONNREFUSED':
+        return new ConnectError(ep, 'refused', 'connection refused', { cause: err });
+      case 'ETIMEDOUT':
+        return new ConnectError(ep, 'timeout', 'connection timed out', { cause: err });
+      case 'ENOTFOUND':
+      case 'EAI_AGAIN':
+        return new ConnectError(ep, 'dns', `host name "${ep.host}" not found`, { cause: err });
+      case 'ECONNRESET':
+        return new ConnectError(ep, 'closed', 'connection reset by the server', { cause: err });
+    }
+    if (err.level === 'client-timeout') return new ConnectError(ep, 'timeout', err.message, { cause: err });
+    return new ConnectError(ep, 'other', err.message, { cause: err });
+  }
+
+  /** A raw stream to a Unix socket on the node (the Docker socket, usually). */
+  async openSocketStream(path: string = this.endpoint.dockerSocket): Promise<Duplex> {
+    const client = await this.connect();
+    try {
+      return await new Promise<ClientChannel>((resolve, reject) => {
+        client.openssh_forwardOutStreamLocal(path, (err, ch) => (err ? reject(err) : resolve(ch)));
+      });
+    } catch (err) {
+      throw await this.explainForwardFailure(path, err as Error & { reason?: number });
+    }
+  }
+
+  /**
+   * sshd answers a failed socket forward with a bare "open failed" (or "administratively
+   * prohibited" when forwarding is off); ask the node what is wrong with the path instead.
+   */
+  private async explainForwardFailure(path: string, err: Error & { reason?: number }): Promise<Error> {
+    if (!this.client) return new ConnectError(this.endpoint, 'closed', `the connection dropped while opening ${path}`, { cause: err });
+    const ep = this.endpoint;
+    if (/prohibited/i.test(err.message)) return new SocketForwardingDisabledError(this.name, path, err.message);
+    let verdict = 'unknown';
+    try {
+      const p = shellQuote(path);
+      const r = await this.exec(`if [ ! -e ${p} ]; then echo missing; elif [ ! -S ${p} ]; then echo notsocket; elif [ ! -r ${p} ] || [ ! -w ${p} ]; then echo denied; else echo ok; fi`);
+      verdict = r.stdout.trim();
+    } catch {
+      /* exec may be forbidden (ForceCommand etc.): fall back to the generic message */
+    }
+    switch (verdict) {
+      case 'missing':
+        return new DockerSocketNotFoundError(this.name, path, 'no such file');
+      case 'notsocket':
+        return new DockerSocketNotFoundError(this.name, path, 'the path exists but is not a socket');
+      case 'denied':
+        return new DockerSocketPermissionError(this.name, ep.username, path);
+      case 'ok':
+        return new DockerSocketNotFoundError(this.name, path, 'nothing is listening on the socket (is dockerd stopped?)');
+      default:
+        return new DockerSocketNotFoundError(this.name, path, `sshd could not open it (${err.message})`);
+    }
+  }
+
+  /** Dockerode over the shared connection, same instance for the whole session. */
+  async docker(): Promise<Dockerode> {
+    await this.connect(); // surface SSH errors here rather than inside the first API call
+    if (!this.dockerClient) {
+      const socketPath = this.endpoint.dockerSocket;
+      this.agent = new ChannelAgent(() => this.openSocketStream(socketPath), { keepAlive: true, maxFreeSockets: 8 });
+      this.dockerClient = new Dockerode({ protocol: 'http', host: 'localhost', port: 80, agent: this.agent } as Dockerode.DockerOptions);
+    }
+    return this.dockerClient;
+  }
+
+  /** Runs a command on the node (diagnostics; sshd's MaxSessions limits how many at once). */
+  async exec(command: string): Promise<ExecResult> {
+    const client = await this.connect();
+    return new Promise((resolve, reject) => {
+      client.exec(command, (err, ch) => {
+        if (err) return reject(err);
+        let stdout = '';
+        let stderr = '';
+        let code: number | null = null;
+        ch.on('data', (d: Buffer) => (stdout += d));
+        ch.stderr.on('data', (d: Buffer) => (stderr += d));
+        ch.on('exit', (c: number | null) => (code = c));
+        ch.on('close', () => resolve({ code, stdout, stderr }));
+      });
+    });
+  }
+
+  /** Ends the connection; the session can't be used afterwards. */
+  close(): void {
+    this.closed = true;
+    this.agent?.destroy();
+    const c = this.client;
+    this.client = undefined;
+    c?.end();
+    for (const j of this.jumpClients) j.end();
+    this.jumpClients = [];
+  }
+}

@@ -1,0 +1,69 @@
+/** Formatting shared by the tree (host) and the details webview. Pure functions. */
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+export function formatSize(bytes: number | undefined): string {
+  if (bytes === undefined || !Number.isFinite(bytes) || bytes < 0) return '';
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < UNITS.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${v} B` : `${v < 10 ? v.toFixed(1) : Math.round(v)} ${UNITS[u]}`;
+}
+
+/** "5 minutes ago", "in 2 hours", "just now". `now` is passed so tests are deterministic. */
+export function formatRelative(iso: string, now: number = Date.now()): string {
+  const t = Date.parse(iso);
+  if (!Number.isFinite(t)) return '';
+  const diff = Math.round((now - t) / 1000);
+  const abs = Math.abs(diff);
+  if (abs < 45) return 'just now';
+  const steps: [number, string][] = [
+    [60, 'second'],
+    [60, 'minute'],
+    [24, 'hour'],
+    [30, 'day'],
+    [12, 'month'],
+    [Number.POSITIVE_INFINITY, 'year'],
+  ];
+  let v = abs;
+  for (const [size, unit] of steps) {
+    if (v < size) {
+      const n = Math.round(v);
+      const label = `${n} ${unit}${n === 1 ? '' : 's'}`;
+      return diff >= 0 ? `${label} ago` : `in ${label}`;
+    }
+    v /= size;
+  }
+  return '';
+}
+
+/** ls -l style permission string: "drwxr-xr-x". */
+export function formatMode(mode: number, type: string): string {
+  const kinds: Record<string, string> = { directory: 'd', symlink: 'l', char: 'c', block: 'b', fifo: 'p', file: '-', hardlink: '-', contiguous: '-', sparse: '-' };
+  const kind = kinds[type] ?? '?';
+  const bits = 'rwxrwxrwx';
+  let s = '';
+  for (let i = 0; i < 9; i++) s += mode & (1 << (8 - i)) ? bits[i] : '-';
+  return kind + s;
+}
+
+/**
+ * Archive member names come from the archive (untrusted). Show control and bidi-override
+ * characters as visible escapes so a name cannot hide text, move the cursor in a terminal
+ * copy, or reverse itself on screen ("U+202E gpj.exe"). Render the result as text only.
+ */
+export function displayName(name: string): string {
+  // C0/C1 controls, DEL, bidi embeddings/overrides/isolates, LRM/RLM/ALM, zero-width joiners.
+  return name.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g, (c) => {
+    const cp = c.codePointAt(0) ?? 0;
+    return cp <= 0xff ? `\\x${cp.toString(16).padStart(2, '0')}` : `\\u${cp.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** The spec writes completed_at as Go's zero time until a backup completes. */
+export function isZeroTime(iso: string | undefined): boolean {
+  return !iso || iso.startsWith('0001-01-01');
+}

@@ -1,0 +1,162 @@
+/**
+ * The "Backup Details" webview panels (details, verify report, compare). One panel per
+ * PanelRef; a WebviewPanelSerializer brings them back after a reload from the ids the
+ * webview keeps in its state (never the passphrase or the listing).
+ */
+import * as vscode from 'vscode';
+import { describeError } from '../../core/errors';
+import { WEBVIEW_VIEW_TYPE, isWebviewMessage, type HostMessage, type PanelContent, type PanelRef, type ReportView, type WebviewState } from '../../shared/protocol';
+import type { Log } from '../log';
+import { webviewHtml } from './html';
+
+/** How a panel gets its content and acts on the webview's requests. */
+export interface PanelSource {
+  title: string;
+  load(): Promise<PanelContent>;
+  /** Decrypt and list (asks the passphrase); undefined when the admin cancelled. */
+  verify?(progress: (message: string, percent?: number) => void): Promise<ReportView | undefined>;
+  revealFile?(): Promise<void>;
+}
+
+export type PanelResolver = (ref: PanelRef) => PanelSource;
+
+const refKey = (ref: PanelRef): string => JSON.stringify(ref);
+
+class DetailsPanel {
+  private ready = false;
+  private readonly queue: HostMessage[] = [];
+  private content: PanelContent | undefined;
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    private readonly source: PanelSource,
+    private readonly log: Log,
+    extensionUri: vscode.Uri,
+    initial: PanelContent | undefined,
+    onDispose: () => void,
+  ) {
+    const webview = panel.webview;
+    const dist = vscode.Uri.joinPath(extensionUri, 'dist');
+    webview.options = { enableScripts: true, localResourceRoots: [dist, vscode.Uri.joinPath(extensionUri, 'media')] };
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'ucp.svg');
+    panel.title = source.title;
+    webview.html = webviewHtml({
+      cspSource: webview.cspSource,
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.css')).toString(),
+      title: source.title,
+    });
+    webview.onDidReceiveMessage((m: unknown) => this.onMessage(m));
+    panel.onDidDispose(onDispose);
+    this.content = initial;
+    if (!initial) {
+      source.load().then(
+        (c) => this.setContent(c),
+        (err) => this.post({ type: 'error', message: describeError(err) }),
+      );
+    }
+  }
+
+  setContent(content: PanelContent): void {
+    this.content = content;
+    this.post({ type: 'init', content });
+  }
+
+  /**
+   * Messages posted before the webview's script listens are dropped by VS Code, so they
+   * wait for its `ready`. A webview that reloads (hidden and shown again) says `ready`
+   * again and gets the current content anew.
+   */
+  private post(message: HostMessage): void {
+    if (this.ready) void this.panel.webview.postMessage(message);
+    else if (message.type !== 'init') this.queue.push(message);
+  }
+
+  private async onMessage(m: unknown): Promise<void> {
+    if (!isWebviewMessage(m)) return;
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        if (this.content) void this.panel.webview.postMessage({ type: 'init', content: this.content } satisfies HostMessage);
+        for (const q of this.queue.splice(0)) void this.panel.webview.postMessage(q);
+        break;
+      case 'requestVerify':
+        await this.runVerify();
+        break;
+      case 'revealFile':
+        await this.source.revealFile?.();
+        break;
+      case 'showLog':
+        this.log.show(true);
+        break;
+    }
+  }
+
+  async runVerify(): Promise<void> {
+    if (!this.source.verify) {
+      this.post({ type: 'error', message: 'This backup cannot be verified from here.' });
+      return;
+    }
+    try {
+      const report = await this.source.verify((message, percent) => this.post({ type: 'progress', message, percent }));
+      if (!report) {
+        this.post({ type: 'error', message: 'Verification cancelled.' });
+        return;
+      }
+      if (this.content?.kind === 'details') this.content = { ...this.content, report };
+      this.post({ type: 'report', report });
+    } catch (err) {
+      this.log.error(`Verify: ${describeError(err)}`);
+      this.post({ type: 'error', message: describeError(err) });
+    }
+  }
+}
+
+export class DetailsPanels implements vscode.WebviewPanelSerializer<WebviewState> {
+  private readonly open = new Map<string, DetailsPanel>();
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly log: Log,
+    private readonly resolve: PanelResolver,
+  ) {}
+
+  register(): vscode.Disposable {
+    return vscode.window.registerWebviewPanelSerializer(WEBVIEW_VIEW_TYPE, this);
+  }
+
+  /** Opens (or reveals) the panel for `ref`; `initial` skips loading when the caller has it. */
+  show(ref: PanelRef, initial?: PanelContent): void {
+    const key = refKey(ref);
+    const existing = this.open.get(key);
+    if (existing) {
+      if (initial) existing.setContent(initial);
+      existing.panel.reveal();
+      return;
+    }
+    const source = this.resolve(ref);
+    const panel = vscode.window.createWebviewPanel(WEBVIEW_VIEW_TYPE, source.title, vscode.ViewColumn.Active, {});
+    this.attach(key, panel, source, initial);
+  }
+
+  private attach(key: string, panel: vscode.WebviewPanel, source: PanelSource, initial?: PanelContent): DetailsPanel {
+    const p = new DetailsPanel(panel, source, this.log, this.extensionUri, initial, () => this.open.delete(key));
+    this.open.set(key, p);
+    return p;
+  }
+
+  /** After a reload: rebuild from the ids the webview saved. The listing needs a new verify. */
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: WebviewState | undefined): Promise<void> {
+    const ref = state?.ref;
+    if (!ref) {
+      panel.dispose();
+      return;
+    }
+    this.attach(refKey(ref), panel, this.resolve(ref));
+  }
+
+  dispose(): void {
+    for (const p of this.open.values()) p.panel.dispose();
+    this.open.clear();
+  }
+}

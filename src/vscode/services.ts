@@ -1,0 +1,100 @@
+/** What every command and view shares: settings, the SSH session pool, secrets and the log. */
+import * as vscode from 'vscode';
+import type Docker from 'dockerode';
+import { findCluster, findNode, parseConfig, type ClusterConfig, type NodeConfig } from '../core/config';
+import { discoverCluster, type ClusterStatus, type ManagerStatus } from '../core/docker/discovery';
+import { ConfigError } from '../core/errors';
+import { SessionPool } from '../core/ssh/sessionPool';
+import type { HostKeyInfo } from '../core/ssh/nodeSession';
+import type { Log } from './log';
+import { Passphrases } from './passphrases';
+
+export const TRUST_HOST_KEY = 'Trust and Connect';
+
+export class Services {
+  readonly pool: SessionPool;
+  readonly passphrases: Passphrases;
+  /** Last discovery per cluster name, so commands pick nodes without reconnecting. */
+  readonly statusCache = new Map<string, ClusterStatus>();
+
+  constructor(
+    readonly context: vscode.ExtensionContext,
+    readonly log: Log,
+  ) {
+    this.passphrases = new Passphrases(context.secrets);
+    this.pool = new SessionPool({
+      confirmUnknownHostKey: (info) => this.confirmHostKey(info),
+      keyPassphrase: (file) => this.passphrases.forSshKey(file),
+      log: (line) => log.debug(line),
+    });
+  }
+
+  /** ssh's own prompt, as a modal: the admin compares the SHA256 fingerprint out of band. */
+  private async confirmHostKey(info: HostKeyInfo): Promise<boolean> {
+    const answer = await vscode.window.showWarningMessage(
+      `The authenticity of host ${info.host}:${info.port} can't be established.`,
+      {
+        modal: true,
+        detail: `${info.keyType} key fingerprint is ${info.fingerprint}.\nCompare it with the server's key before trusting it. It will be added to ${info.knownHostsFile}.`,
+      },
+      TRUST_HOST_KEY,
+    );
+    const ok = answer === TRUST_HOST_KEY;
+    this.log.info(`Host key ${info.fingerprint} of ${info.host}:${info.port} ${ok ? 'trusted' : 'rejected'} by the user.`);
+    return ok;
+  }
+
+  /** The `ucpBackup.clusters` setting, validated. Throws ConfigError for the tree to show. */
+  clusters(): ClusterConfig[] {
+    const raw = vscode.workspace.getConfiguration('ucpBackup').get<unknown>('clusters') ?? [];
+    return parseConfig({ clusters: structuredClone(raw) }, 'Setting ucpBackup.clusters').clusters;
+  }
+
+  cluster(name: string): ClusterConfig {
+    return findCluster({ clusters: this.clusters() }, name);
+  }
+
+  node(cluster: ClusterConfig, name: string): NodeConfig {
+    return findNode(cluster, name);
+  }
+
+  async discover(cluster: ClusterConfig): Promise<ClusterStatus> {
+    const status = await discoverCluster(cluster, this.pool);
+    this.statusCache.set(cluster.name, status);
+    return status;
+  }
+
+  async docker(node: NodeConfig): Promise<Docker> {
+    return this.pool.get(node).docker();
+  }
+
+  /** A manager that can be backed up, for cluster-wide reads (records, lock). */
+  async anyManagerDocker(cluster: ClusterConfig): Promise<{ docker: Docker; manager: ManagerStatus } | undefined> {
+    const status = this.statusCache.get(cluster.name) ?? (await this.discover(cluster));
+    const ok = status.managers.find((m) => m.state === 'ok' && m.nodeConfig);
+    if (!ok?.nodeConfig) return undefined;
+    return { docker: await this.docker(ok.nodeConfig), manager: ok };
+  }
+
+  async requireManagerDocker(cluster: ClusterConfig): Promise<{ docker: Docker; manager: ManagerStatus }> {
+    const found = await this.anyManagerDocker(cluster);
+    if (!found) throw new ConfigError(`No manager of cluster "${cluster.name}" is reachable with UCP.`, 'Check the nodes in the UCP Backup view; their tooltips say what failed.');
+    return found;
+  }
+
+  engine(): 'auto' | 'builtin' | 'official' {
+    return vscode.workspace.getConfiguration('ucpBackup').get<'auto' | 'builtin' | 'official'>('engine') ?? 'auto';
+  }
+
+  defaultHostPath(): string {
+    return vscode.workspace.getConfiguration('ucpBackup').get<string>('defaultHostPath') ?? '/var/backups/ucp';
+  }
+
+  async saveClusters(clusters: ClusterConfig[]): Promise<void> {
+    await vscode.workspace.getConfiguration('ucpBackup').update('clusters', clusters, vscode.ConfigurationTarget.Global);
+  }
+
+  dispose(): void {
+    this.pool.closeAll();
+  }
+}

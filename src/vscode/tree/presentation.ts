@@ -1,0 +1,115 @@
+/**
+ * How tree items look: labels, descriptions, tooltips, codicons and contextValues (which
+ * drive the package.json `when` clauses). Pure, no `vscode` import, so it is unit-tested.
+ */
+import type { ManagerStatus } from '../../core/docker/discovery';
+import type { BackupRecord } from '../../core/history/record';
+import { formatRelative, formatSize, isZeroTime } from '../../shared/format';
+
+export interface Presentation {
+  label: string;
+  description: string;
+  tooltip: string;
+  /** Codicon id; `~spin` animates it. */
+  icon: string;
+  /** ThemeColor id for the icon, if any. */
+  color?: string;
+  contextValue: string;
+}
+
+export type NodeKind = 'leader' | 'reachable' | 'unreachable' | 'noUcp' | 'notConnected';
+
+/** The five states the admin tells apart at a glance (issue: leader / reachable / unreachable / no UCP / not connected). */
+export function nodeKind(m: ManagerStatus): NodeKind {
+  switch (m.state) {
+    case 'ok':
+      return m.leader || m.reachability === 'leader' ? 'leader' : 'reachable';
+    case 'unreachable':
+      return 'unreachable';
+    case 'no-ucp':
+    case 'not-manager':
+    case 'no-swarm':
+      return 'noUcp';
+    default:
+      return 'notConnected';
+  }
+}
+
+const NODE_ICONS: Record<NodeKind, { icon: string; color?: string; text: string }> = {
+  leader: { icon: 'star-full', color: 'charts.green', text: 'leader' },
+  reachable: { icon: 'vm-active', color: 'charts.green', text: 'reachable' },
+  unreachable: { icon: 'vm-outline', color: 'errorForeground', text: 'unreachable' },
+  noUcp: { icon: 'circle-slash', color: 'disabledForeground', text: 'no UCP' },
+  notConnected: { icon: 'debug-disconnect', color: 'problemsWarningIcon.foreground', text: 'not connected' },
+};
+
+export function nodePresentation(m: ManagerStatus): Presentation {
+  const kind = nodeKind(m);
+  const look = NODE_ICONS[kind];
+  const parts: string[] = [];
+  if (m.ucp.installed && m.ucp.version) parts.push(`UCP ${m.ucp.version}`);
+  if (kind === 'noUcp' && m.state !== 'no-ucp') parts.push(m.state === 'not-manager' ? 'not a manager' : 'no swarm');
+  else parts.push(look.text);
+  if (m.selinux) parts.push('SELinux');
+  const tooltip = [
+    m.name + (m.hostname && m.hostname !== m.name ? ` (${m.hostname})` : ''),
+    m.address ? `Address: ${m.address}` : '',
+    m.nodeConfig ? `SSH: ${m.nodeConfig.username ? m.nodeConfig.username + '@' : ''}${m.nodeConfig.host}${m.nodeConfig.port ? ':' + m.nodeConfig.port : ''}` : '',
+    m.engineVersion ? `Docker Engine ${m.engineVersion}` : '',
+    m.ucp.installed ? `UCP ${m.ucp.version ?? '(version unknown)'}${m.ucp.namespace ? ` (${m.ucp.namespace} images)` : ''}` : 'UCP not installed',
+    m.selinux ? 'SELinux enabled: backups run with --security-opt label=disable' : '',
+    m.error ?? '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+  // `node` = ready to back up; anything else is `node.<kind>` so menus can tell them apart.
+  const contextValue = kind === 'leader' || kind === 'reachable' ? 'node' : `node.${kind}`;
+  return { label: m.name, description: parts.join(' · '), tooltip, icon: look.icon, color: look.color, contextValue };
+}
+
+export function backupContextValue(r: BackupRecord): string {
+  if (r.backupState === 'IN_PROGRESS') return 'backup.inProgress';
+  if (r.backupState === 'FAILED') return 'backup.failed';
+  return r.location === 'local' ? 'backup.success.local' : 'backup.success.remote';
+}
+
+export function backupPresentation(r: BackupRecord, now: number = Date.now()): Presentation {
+  const parts: string[] = [];
+  if (r.backupState === 'FAILED') parts.push(`FAILED: ${r.shortError || 'no error recorded'}`);
+  else if (r.backupState === 'IN_PROGRESS') parts.push('in progress');
+  parts.push(formatRelative(r.created_at, now));
+  if (r.size !== undefined && r.backupState === 'SUCCESS') parts.push(formatSize(r.size));
+  if (r.encrypted) parts.push('🔒');
+  if (r.nodeLocation) parts.push(r.nodeLocation);
+  const where = r.location === 'local' ? `Local file: ${r.backupPath}/${r.fileName}` : `On ${r.nodeLocation}: ${r.backupPath}/${r.fileName}`;
+  const tooltip = [
+    `${r.fileName || r.id} — ${r.backupState}`,
+    `Created: ${r.created_at}`,
+    isZeroTime(r.completed_at) ? '' : `Completed: ${r.completed_at}`,
+    where,
+    r.encrypted ? 'Encrypted with a passphrase' : 'Not encrypted',
+    r.size !== undefined ? `Size: ${formatSize(r.size)} (${r.size} bytes)` : '',
+    r.sha256 ? `SHA-256: ${r.sha256}` : '',
+    r.ucpVersion ? `UCP ${r.ucpVersion}` : '',
+    r.shortError ? `Error: ${r.shortError}` : '',
+    `ID: ${r.id}`,
+  ]
+    .filter(Boolean)
+    .join('\n');
+  const look =
+    r.backupState === 'IN_PROGRESS'
+      ? { icon: 'sync~spin', color: undefined }
+      : r.backupState === 'FAILED'
+        ? { icon: 'error', color: 'errorForeground' }
+        : { icon: 'check', color: 'charts.green' };
+  return { label: r.fileName || r.id, description: parts.filter(Boolean).join(' · '), tooltip, ...look, contextValue: backupContextValue(r) };
+}
+
+/** Newest first (the issue); ties by id so the order is stable between refreshes. */
+export function sortBackups(records: readonly BackupRecord[]): BackupRecord[] {
+  return [...records].sort((a, b) => b.created_at.localeCompare(a.created_at) || a.id.localeCompare(b.id));
+}
+
+export function anyInProgress(records: readonly BackupRecord[]): boolean {
+  return records.some((r) => r.backupState === 'IN_PROGRESS');
+}

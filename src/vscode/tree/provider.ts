@@ -1,0 +1,230 @@
+/**
+ * The "Clusters" tree: Clusters → manager nodes (by discovery) and a "Backups" group.
+ * Loading and errors are tree items too: the admin never sees a silent empty list.
+ */
+import * as vscode from 'vscode';
+import type { ClusterConfig } from '../../core/config';
+import type { ClusterStatus } from '../../core/docker/discovery';
+import { describeError } from '../../core/errors';
+import { listBackups } from '../../core/history/backupHistory';
+import type { BackupRecord } from '../../core/history/record';
+import type { Services } from '../services';
+import { anyInProgress, backupPresentation, nodePresentation, sortBackups, type Presentation } from './presentation';
+
+export type UcpNode =
+  | { kind: 'cluster'; cluster: ClusterConfig }
+  | { kind: 'node'; cluster: ClusterConfig; status: ClusterStatus['managers'][number] }
+  | { kind: 'backups'; cluster: ClusterConfig }
+  | { kind: 'backup'; cluster: ClusterConfig; record: BackupRecord }
+  | { kind: 'message'; id: string; label: string; detail?: string; icon: string; color?: string; command?: vscode.Command };
+
+type Load<T> = { state: 'loading' } | { state: 'done'; value: T } | { state: 'error'; error: unknown };
+
+const AUTO_REFRESH_MS = 3000;
+
+export class BackupTreeProvider implements vscode.TreeDataProvider<UcpNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<UcpNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly discovery = new Map<string, Load<ClusterStatus>>();
+  private readonly backups = new Map<string, Load<{ records: BackupRecord[]; note?: string }>>();
+  private timer: NodeJS.Timeout | undefined;
+  /** Backups started from this window, so the list refreshes while they run. */
+  private running = 0;
+
+  constructor(private readonly services: Services) {}
+
+  refresh(): void {
+    this.discovery.clear();
+    this.backups.clear();
+    this.services.statusCache.clear();
+    this.changed.fire(undefined);
+  }
+
+  /** Only the backup lists (cheap: no rediscovery). */
+  refreshBackups(): void {
+    this.backups.clear();
+    this.changed.fire(undefined);
+  }
+
+  /** Called around a backup run: refresh the list while it runs. */
+  backupStarted(): void {
+    this.running++;
+    this.refreshBackups();
+    this.ensureTimer();
+  }
+
+  backupFinished(): void {
+    this.running = Math.max(0, this.running - 1);
+    this.refreshBackups();
+  }
+
+  private ensureTimer(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      const inProgress = [...this.backups.values()].some((l) => l.state === 'done' && anyInProgress(l.value.records));
+      if (this.running === 0 && !inProgress) {
+        clearInterval(this.timer);
+        this.timer = undefined;
+        return;
+      }
+      this.refreshBackups();
+    }, AUTO_REFRESH_MS);
+  }
+
+  getTreeItem(node: UcpNode): vscode.TreeItem {
+    switch (node.kind) {
+      case 'cluster': {
+        const item = new vscode.TreeItem(node.cluster.name, vscode.TreeItemCollapsibleState.Expanded);
+        item.id = `cluster:${node.cluster.name}`;
+        item.contextValue = 'cluster';
+        item.iconPath = new vscode.ThemeIcon('server-environment');
+        const load = this.discovery.get(node.cluster.name);
+        if (load?.state === 'done') {
+          const v = load.value.ucpVersion;
+          item.description = `${v ? `UCP ${v} · ` : ''}${load.value.managers.length} manager${load.value.managers.length === 1 ? '' : 's'}`;
+        }
+        item.tooltip = [node.cluster.name, node.cluster.ucpUrl ?? '', `${node.cluster.nodes.length} configured node(s)`].filter(Boolean).join('\n');
+        return item;
+      }
+      case 'node': {
+        const p = nodePresentation(node.status);
+        return this.itemFrom(p, `node:${node.cluster.name}:${p.label}`, vscode.TreeItemCollapsibleState.None);
+      }
+      case 'backups': {
+        const item = new vscode.TreeItem('Backups', vscode.TreeItemCollapsibleState.Expanded);
+        item.id = `backups:${node.cluster.name}`;
+        item.contextValue = 'backups';
+        item.iconPath = new vscode.ThemeIcon('archive');
+        const load = this.backups.get(node.cluster.name);
+        if (load?.state === 'done') item.description = String(load.value.records.length);
+        return item;
+      }
+      case 'backup': {
+        const p = backupPresentation(node.record);
+        const item = this.itemFrom(p, `backup:${node.cluster.name}:${node.record.id}`, vscode.TreeItemCollapsibleState.None);
+        item.command = { command: 'ucpBackup.showDetails', title: 'Show Backup Details', arguments: [node] };
+        return item;
+      }
+      case 'message': {
+        const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
+        item.id = node.id;
+        item.contextValue = 'message';
+        item.iconPath = new vscode.ThemeIcon(node.icon, node.color ? new vscode.ThemeColor(node.color) : undefined);
+        item.tooltip = node.detail;
+        item.description = node.detail;
+        item.command = node.command;
+        return item;
+      }
+    }
+  }
+
+  private itemFrom(p: Presentation, id: string, state: vscode.TreeItemCollapsibleState): vscode.TreeItem {
+    const item = new vscode.TreeItem(p.label, state);
+    item.id = id;
+    item.description = p.description;
+    item.tooltip = p.tooltip;
+    item.contextValue = p.contextValue;
+    item.iconPath = new vscode.ThemeIcon(p.icon, p.color ? new vscode.ThemeColor(p.color) : undefined);
+    return item;
+  }
+
+  getChildren(node?: UcpNode): UcpNode[] {
+    if (!node) return this.roots();
+    if (node.kind === 'cluster') return this.clusterChildren(node.cluster);
+    if (node.kind === 'backups') return this.backupChildren(node.cluster);
+    return [];
+  }
+
+  private roots(): UcpNode[] {
+    try {
+      // An empty list shows the viewsWelcome ("Add Cluster").
+      return this.services.clusters().map((cluster) => ({ kind: 'cluster', cluster }));
+    } catch (err) {
+      return [
+        {
+          kind: 'message',
+          id: 'config-error',
+          label: 'The ucpBackup.clusters setting is invalid',
+          detail: describeError(err),
+          icon: 'error',
+          color: 'errorForeground',
+          command: { command: 'workbench.action.openSettingsJson', title: 'Open Settings' },
+        },
+      ];
+    }
+  }
+
+  /** Starts a load once; the tree shows "Loading…" until it fires a change. */
+  private load<T>(cache: Map<string, Load<T>>, key: string, run: () => Promise<T>): Load<T> {
+    const current = cache.get(key);
+    if (current) return current;
+    const loading: Load<T> = { state: 'loading' };
+    cache.set(key, loading);
+    run().then(
+      (value) => {
+        if (cache.get(key) === loading) cache.set(key, { state: 'done', value });
+        this.changed.fire(undefined);
+        if (cache === (this.backups as unknown) && anyInProgress((value as { records: BackupRecord[] }).records)) this.ensureTimer();
+      },
+      (error) => {
+        if (cache.get(key) === loading) cache.set(key, { state: 'error', error });
+        this.services.log.warn(`Tree: ${key}: ${describeError(error)}`);
+        this.changed.fire(undefined);
+      },
+    );
+    return loading;
+  }
+
+  private clusterChildren(cluster: ClusterConfig): UcpNode[] {
+    const load = this.load(this.discovery, cluster.name, () => this.services.discover(cluster));
+    const backups: UcpNode = { kind: 'backups', cluster };
+    if (load.state === 'loading') {
+      return [{ kind: 'message', id: `loading:${cluster.name}`, label: 'Connecting to managers…', icon: 'loading~spin' }, backups];
+    }
+    if (load.state === 'error') {
+      return [
+        {
+          kind: 'message',
+          id: `error:${cluster.name}`,
+          label: 'Cannot read the cluster',
+          detail: describeError(load.error),
+          icon: 'error',
+          color: 'errorForeground',
+          command: { command: 'ucpBackup.refresh', title: 'Retry' },
+        },
+        backups,
+      ];
+    }
+    const managers: UcpNode[] = load.value.managers.map((status) => ({ kind: 'node', cluster, status }));
+    if (managers.length === 0) managers.push({ kind: 'message', id: `none:${cluster.name}`, label: 'No manager nodes found', icon: 'warning' });
+    return [...managers, backups];
+  }
+
+  private backupChildren(cluster: ClusterConfig): UcpNode[] {
+    const load = this.load(this.backups, cluster.name, async () => {
+      // Cluster records live on the managers; local-file records also on this machine.
+      let docker;
+      let note: string | undefined;
+      try {
+        docker = (await this.services.anyManagerDocker(cluster))?.docker;
+        if (!docker) note = 'No manager is reachable: showing backups recorded on this machine only.';
+      } catch (err) {
+        note = `Cluster records unavailable: ${describeError(err)}`;
+      }
+      return { records: sortBackups(await listBackups(cluster, docker)), note };
+    });
+    if (load.state === 'loading') return [{ kind: 'message', id: `loading-backups:${cluster.name}`, label: 'Loading backups…', icon: 'loading~spin' }];
+    if (load.state === 'error') {
+      return [{ kind: 'message', id: `error-backups:${cluster.name}`, label: 'Cannot list backups', detail: describeError(load.error), icon: 'error', color: 'errorForeground', command: { command: 'ucpBackup.refresh', title: 'Retry' } }];
+    }
+    const items: UcpNode[] = load.value.records.map((record) => ({ kind: 'backup', cluster, record }));
+    if (load.value.note) items.unshift({ kind: 'message', id: `note-backups:${cluster.name}`, label: 'Partial list', detail: load.value.note, icon: 'warning', color: 'problemsWarningIcon.foreground' });
+    if (load.value.records.length === 0) items.push({ kind: 'message', id: `empty-backups:${cluster.name}`, label: 'No backups yet', detail: 'Run "UCP: Backup Now"', icon: 'info', command: { command: 'ucpBackup.backupNow', title: 'Backup Now', arguments: [{ kind: 'cluster', cluster }] } });
+    return items;
+  }
+
+  dispose(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,334 @@
+/**
+ * Real VS Code (code-server 4.139.1) in real Chromium, driven by playwright-core like a person:
+ * keyboard, clicks, what is visible. One session = one code-server with fresh user-data and
+ * extensions dirs, the packaged dist/ucp-backup.vsix installed, and one browser page.
+ * Recipe and pitfalls: /work/shared/TESTBED.md "Real VS Code in a real browser".
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type FrameLocator, type Locator, type Page } from 'playwright-core';
+import { ROOT } from './cli';
+
+export const SCREENSHOTS = join(ROOT, 'docs', 'screenshots');
+export const RESULTS = join(ROOT, 'test-results', 'e2e');
+export const VSIX = join(ROOT, 'dist', 'ucp-backup.vsix');
+export const TESTBED_CLUSTERS = join(ROOT, '.testbed', 'clusters.json');
+export const TESTBED_READY = join(ROOT, '.testbed', 'READY');
+
+/** Generous: a 2-core machine shared with other test runs. */
+export const UI_TIMEOUT = 60_000;
+
+const CHROMIUM = '/usr/bin/chromium';
+// From TESTBED.md: no sandbox as root, no GPU, and nothing that talks to the internet.
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+export interface SessionOptions {
+  /** Files to put in the opened workspace folder: name → contents, or a path to copy. */
+  workspaceFiles?: Record<string, Buffer | { copyFrom: string }>;
+  /** Extra user settings (merged over the defaults below). */
+  settings?: Record<string, unknown>;
+  /** The `ucpBackup.clusters` setting; default: the clusters of .testbed/clusters.json. */
+  clusters?: unknown[];
+}
+
+/** Paths of the installed code-server, as printed by scripts/vscode/install-code-server.sh. */
+export function codeServerInstall(): { codeServer: string; nodeBin: string } {
+  const r = spawnSync('bash', [join(ROOT, 'scripts', 'vscode', 'install-code-server.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) throw new Error(`scripts/vscode/install-code-server.sh failed (exit ${r.status})`);
+  const get = (k: string) => r.stdout.match(new RegExp(`^${k}=(.*)$`, 'm'))?.[1];
+  const codeServer = get('CODE_SERVER');
+  const nodeBin = get('NODE_BIN');
+  if (!codeServer || !nodeBin) throw new Error(`install-code-server.sh printed no paths:\n${r.stdout}`);
+  return { codeServer, nodeBin };
+}
+
+/** The test cluster's `clusters` array; waits for the cluster teammate's READY marker. */
+export async function testbedClusters(timeoutMs = 10 * 60_000): Promise<unknown[]> {
+  const until = Date.now() + timeoutMs;
+  while (!existsSync(TESTBED_READY) || !existsSync(TESTBED_CLUSTERS)) {
+    if (Date.now() > until) throw new Error(`The test cluster is not up (${TESTBED_READY} missing): run \`npm run cluster:up\`.`);
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  return (JSON.parse(readFileSync(TESTBED_CLUSTERS, 'utf8')) as { clusters: unknown[] }).clusters;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHealthz(url: string, child: ChildProcess, log: string, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`code-server exited with ${child.exitCode}; log:\n${readFileSync(log, 'utf8')}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > until) throw new Error(`code-server did not answer ${url}/healthz in ${timeoutMs} ms; log: ${log}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export class CodeServerSession {
+  private closed = false;
+
+  private constructor(
+    readonly dir: string,
+    readonly workspace: string,
+    readonly userDataDir: string,
+    readonly url: string,
+    readonly logFile: string,
+    private readonly server: ChildProcess,
+    readonly browser: Browser,
+    readonly page: Page,
+  ) {}
+
+  /** Starts code-server with the packaged extension and opens the workbench in Chromium. */
+  static async start(opts: SessionOptions = {}): Promise<CodeServerSession> {
+    if (!existsSync(VSIX)) throw new Error(`${VSIX} is missing: run \`npm run package\` first.`);
+    const { codeServer, nodeBin } = codeServerInstall();
+    const clusters = opts.clusters ?? (await testbedClusters());
+
+    const dir = mkdtempSync(join(tmpdir(), 'ucp-e2e-'));
+    const userDataDir = join(dir, 'user-data');
+    const extensionsDir = join(dir, 'extensions');
+    const workspace = join(dir, 'workspace');
+    for (const d of [join(userDataDir, 'User'), extensionsDir, workspace, join(dir, 'xdg-config'), join(dir, 'xdg-data')]) mkdirSync(d, { recursive: true });
+    for (const [name, content] of Object.entries(opts.workspaceFiles ?? {})) {
+      if (Buffer.isBuffer(content)) writeFileSync(join(workspace, name), content);
+      else cpSync(content.copyFrom, join(workspace, name));
+    }
+    const settings = {
+      // Else the folder opens in Restricted Mode and the extension stays disabled.
+      'security.workspace.trust.enabled': false,
+      'workbench.startupEditor': 'none',
+      'workbench.tips.enabled': false,
+      'extensions.ignoreRecommendations': true,
+      // Keep the Chat side bar out of the way (and out of the README screenshots).
+      'chat.disableAIFeatures': true,
+      'workbench.secondarySideBar.defaultVisibility': 'hidden',
+      'ucpBackup.clusters': clusters,
+      ...opts.settings,
+    };
+    writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
+
+    // code-server runs on the `node` it finds first on PATH and needs Node 24; XDG dirs keep its
+    // config.yaml and state out of the real home.
+    // UCP_BACKUP_STATE_DIR: the extension's local backup history starts empty for each session.
+    const env = {
+      ...process.env,
+      PATH: `${nodeBin}:${process.env.PATH}`,
+      XDG_CONFIG_HOME: join(dir, 'xdg-config'),
+      XDG_DATA_HOME: join(dir, 'xdg-data'),
+      UCP_BACKUP_STATE_DIR: join(dir, 'state'),
+    };
+    const install = spawnSync(codeServer, ['--install-extension', VSIX, '--extensions-dir', extensionsDir, '--user-data-dir', userDataDir], { env, encoding: 'utf8' });
+    if (install.status !== 0) throw new Error(`code-server --install-extension failed (exit ${install.status}):\n${install.stdout}\n${install.stderr}`);
+
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const logFile = join(dir, 'code-server.log');
+    const log = createWriteStream(logFile);
+    const server = spawn(
+      codeServer,
+      ['--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, workspace],
+      // Own process group: teardown kills code-server and every helper it forked.
+      { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    server.stdout!.pipe(log);
+    server.stderr!.pipe(log);
+
+    let browser: Browser | undefined;
+    try {
+      await waitForHealthz(url, server, logFile, UI_TIMEOUT);
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+      const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+      const page = await context.newPage();
+      page.setDefaultTimeout(UI_TIMEOUT);
+      await page.goto(`${url}/?folder=${encodeURIComponent(workspace)}`);
+      await page.locator('.monaco-workbench').waitFor({ state: 'visible' });
+      const session = new CodeServerSession(dir, workspace, userDataDir, url, logFile, server, browser, page);
+      await session.waitForExtensionHost();
+      return session;
+    } catch (err) {
+      await browser?.close().catch(() => undefined);
+      killGroup(server);
+      throw err;
+    }
+  }
+
+  /** The activity bar shows our container once the extension's contributions are loaded. */
+  private async waitForExtensionHost(): Promise<void> {
+    await this.activityBarItem('UCP Backup').waitFor({ state: 'visible' });
+  }
+
+  activityBarItem(title: string): Locator {
+    return this.page.locator(`.part.activitybar .action-item a[aria-label^="${title}"]`).first();
+  }
+
+  /** Opens a view container from the activity bar (does not toggle it closed if already open). */
+  async clickActivityBar(title: string): Promise<void> {
+    const item = this.activityBarItem(title);
+    const checked = await item.locator('xpath=..').getAttribute('aria-selected').catch(() => null);
+    if (checked !== 'true') await item.click();
+    // Move away so the item's hover tooltip does not cover the view in screenshots.
+    await this.page.mouse.move(700, 450);
+    await this.page.locator('.part.sidebar').waitFor({ state: 'visible' });
+  }
+
+  /** Runs a command by its palette title (e.g. "UCP: Backup Now"), as a person would with F1. */
+  async runCommand(title: string): Promise<void> {
+    await this.closeQuickInput();
+    // Focus the workbench first: F1 goes nowhere while focus is in a webview iframe.
+    await this.page.locator('.part.statusbar').click({ position: { x: 5, y: 5 } }).catch(() => undefined);
+    await this.page.keyboard.press('F1');
+    const input = this.quickInput().locator('input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${title}`);
+    const row = this.quickInputRow(title);
+    await row.waitFor({ state: 'visible' });
+    await row.click();
+  }
+
+  quickInput(): Locator {
+    return this.page.locator('.quick-input-widget');
+  }
+
+  /** The quick-pick row whose label is exactly `label` (aria-label starts with it). */
+  quickInputRow(label: string | RegExp): Locator {
+    const rows = this.quickInput().locator('.monaco-list-row');
+    return typeof label === 'string' ? rows.filter({ has: this.page.locator('.label-name', { hasText: label }) }).first() : rows.filter({ hasText: label }).first();
+  }
+
+  /** Waits for an input box / quick pick, types `text` and presses Enter. Returns its prompt. */
+  async typeInQuickInput(text: string, expectPrompt?: RegExp): Promise<string> {
+    const widget = this.quickInput();
+    const input = widget.locator('input');
+    await input.waitFor({ state: 'visible' });
+    if (expectPrompt) await widget.filter({ hasText: expectPrompt }).waitFor({ state: 'visible' });
+    const prompt = await widget.innerText();
+    await input.fill(text);
+    await input.press('Enter');
+    return prompt;
+  }
+
+  /** Picks an item of an open quick pick by its label. */
+  async pickQuickItem(label: string | RegExp): Promise<void> {
+    const row = this.quickInputRow(label);
+    await row.waitFor({ state: 'visible' });
+    await row.click();
+  }
+
+  async closeQuickInput(): Promise<void> {
+    if (await this.quickInput().isVisible()) {
+      await this.page.keyboard.press('Escape');
+      await this.quickInput().waitFor({ state: 'hidden' });
+    }
+  }
+
+  /** Rows of the visible side bar tree(s), as the person reads them. */
+  treeRows(): Locator {
+    return this.page.locator('.part.sidebar .monaco-list-row');
+  }
+
+  async treeTexts(): Promise<string[]> {
+    return (await this.treeRows().allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+  }
+
+  treeRow(text: string | RegExp): Locator {
+    return this.treeRows().filter({ hasText: text }).first();
+  }
+
+  /** Expands a collapsed tree row (clicking its twistie) and leaves an expanded one alone. */
+  async expandTreeRow(text: string | RegExp): Promise<void> {
+    const row = this.treeRow(text);
+    await row.waitFor({ state: 'visible' });
+    if ((await row.getAttribute('aria-expanded')) === 'false') {
+      await row.locator('.monaco-tl-twistie').click();
+      await this.page.waitForFunction((el) => (el as { getAttribute(n: string): string | null }).getAttribute('aria-expanded') === 'true', await row.elementHandle());
+    }
+  }
+
+  /** The DOM inside the visible webview (VS Code nests it: outer host iframe → active-frame). */
+  webviewFrame(): FrameLocator {
+    return this.page.frameLocator('iframe.webview:visible').frameLocator('iframe#active-frame');
+  }
+
+  /** Notification toasts and modal dialogs whose text matches. */
+  message(text: string | RegExp): Locator {
+    return this.page.locator('.notification-toast, .notifications-center .notification-list-item, .monaco-dialog-box').filter({ hasText: text }).first();
+  }
+
+  /** Right-clicks a file of the opened folder in the Explorer and picks a context-menu entry. */
+  async explorerContextMenu(fileName: string, entry: string): Promise<void> {
+    await this.clickActivityBar('Explorer');
+    const row = this.page.locator('.explorer-folders-view .monaco-list-row').filter({ hasText: fileName }).first();
+    await row.waitFor({ state: 'visible' });
+    await row.click({ button: 'right' });
+    // The context menu lives in a shadow root; Playwright's CSS locators pierce open ones.
+    const item = this.page.locator('.monaco-menu .action-item').filter({ hasText: entry }).first();
+    await item.waitFor({ state: 'visible' });
+    await item.click();
+  }
+
+  /** Saves a PNG for the README into docs/screenshots/. */
+  async screenshot(name: string): Promise<string> {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    const path = join(SCREENSHOTS, `${name}.png`);
+    await this.page.screenshot({ path });
+    return path;
+  }
+
+  /**
+   * On failure: a screenshot, the code-server log and VS Code's logs (the extension's output
+   * channel is among them) into test-results/e2e/<label>/. Returns that folder.
+   */
+  async saveFailureArtifacts(label: string): Promise<string> {
+    const out = join(RESULTS, label.replace(/[^\w.-]+/g, '_'));
+    mkdirSync(out, { recursive: true });
+    await this.page.screenshot({ path: join(out, 'screen.png') }).catch(() => undefined);
+    cpSync(this.logFile, join(out, 'code-server.log'));
+    const logs = join(this.userDataDir, 'logs');
+    if (existsSync(logs)) cpSync(logs, join(out, 'vscode-logs'), { recursive: true });
+    console.error(`e2e: artifacts of "${label}" saved in ${out} (screen.png, code-server.log, vscode-logs/**/exthost*/ for the extension's log)`);
+    return out;
+  }
+
+  /** Runs `fn`; if it throws, saves the failure artifacts before rethrowing. */
+  async step<T>(label: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      await this.saveFailureArtifacts(label).catch((e) => console.error('e2e: could not save artifacts:', e));
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.browser.close().catch(() => undefined);
+    killGroup(this.server);
+    rmSync(this.dir, { recursive: true, force: true, maxRetries: 3 });
+  }
+}
+
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined || child.exitCode !== null) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}

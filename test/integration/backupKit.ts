@@ -1,0 +1,82 @@
+/**
+ * What the backup/lock/history/official tests share: the test cluster's config file, a
+ * passphrase file, real gpg/tar/etcdctl runs, and waiting out other teammates' backups
+ * (the shared cluster has one backup lock; product code never waits, tests do).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { loadConfigFile, type ClusterConfig, type NodeConfig } from '../../src/core/config';
+import { SessionPool } from '../../src/core/ssh/sessionPool';
+import { readLock } from '../../src/core/lock/clusterLock';
+import { ROOT } from '../helpers/cli';
+
+export const CONFIG = join(ROOT, '.testbed', 'clusters.json');
+export const PASSPHRASE = 'secret12chars';
+
+export async function cluster(): Promise<ClusterConfig> {
+  return (await loadConfigFile(CONFIG)).clusters[0];
+}
+
+export async function node(name: string): Promise<NodeConfig> {
+  const n = (await cluster()).nodes.find((x) => x.name === name);
+  if (!n) throw new Error(`no node ${name} in ${CONFIG}`);
+  return n;
+}
+
+export interface TestbedManager {
+  name: string;
+  backupDir: string;
+  rootOwnedBackupDir: string;
+  dockerSocketPath: string;
+}
+
+export function testbedManager(name: string): TestbedManager {
+  const tb = JSON.parse(readFileSync(join(ROOT, '.testbed', 'testbed.json'), 'utf8')) as { managers: TestbedManager[] };
+  const m = tb.managers.find((x) => x.name === name);
+  if (!m) throw new Error(`no manager ${name} in testbed.json`);
+  return m;
+}
+
+export function workDir(prefix: string): { dir: string; passFile: string } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const passFile = join(dir, 'pass');
+  writeFileSync(passFile, PASSPHRASE + '\n', { mode: 0o600 });
+  return { dir, passFile };
+}
+
+/** A dockerode over SSH to a node (the product path). */
+export async function sshDocker(pool: SessionPool, name: string): Promise<Docker> {
+  return pool.get(await node(name)).docker();
+}
+
+/** Waits until no (foreign) backup holds the cluster lock. */
+export async function waitForNoLock(docker: Docker, timeoutMs = 180_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (!(await readLock(docker))) return;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error('the cluster backup lock stayed held by someone else');
+}
+
+export function run(cmd: string, args: string[], input?: Buffer): { status: number | null; stdout: Buffer; stderr: string } {
+  const r = spawnSync(cmd, args, { input, maxBuffer: 1 << 30 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr?.toString() ?? '' };
+}
+
+/** `gpg --batch --passphrase-file P --decrypt FILE` with real GnuPG; returns the plaintext. */
+export function gpgDecrypt(file: string, passFile: string, home: string): Buffer {
+  const r = run('gpg', ['--batch', '--quiet', '--homedir', home, '--passphrase-file', passFile, '--decrypt', file]);
+  if (r.status !== 0) throw new Error(`gpg --decrypt failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** `tar --list` with real GNU tar, from a buffer or a file. */
+export function tarList(input: Buffer | string): string[] {
+  const r = typeof input === 'string' ? run('tar', ['--list', '-f', input]) : run('tar', ['--list'], input);
+  if (r.status !== 0) throw new Error(`tar --list failed: ${r.stderr}`);
+  return r.stdout.toString().split('\n').filter(Boolean);
+}

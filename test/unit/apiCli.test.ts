@@ -1,0 +1,87 @@
+/**
+ * A cron job drives UCP backups with `ucp-backup api ...` (the real CLI, as a child process)
+ * against the spec-exact FIXTURE UCP API server; exit codes are the CLI's contract.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, readFileSync, statSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../helpers/cli';
+import { startUcpApiFixture, simulatedRunner, type UcpApiFixture, type RunnerResult } from '../fixtures/ucpApiServer';
+
+let fx: UcpApiFixture;
+let dir: string;
+let tls: string[];
+const PASSPHRASE = 'secret12chars';
+
+before(async () => {
+  fx = await startUcpApiFixture();
+  dir = mkdtempSync(join(tmpdir(), 'api-cli-'));
+  writeFileSync(join(dir, 'ca.pem'), fx.caPem);
+  writeFileSync(join(dir, 'password'), 'admin-password\n');
+  writeFileSync(join(dir, 'passphrase'), PASSPHRASE + '\n');
+  tls = ['--url', fx.url, '--ca', join(dir, 'ca.pem')];
+});
+after(async () => {
+  await fx.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const tokenArgs = () => ['--token-file', join(dir, 'token')];
+
+test('login saves the token 0600 without printing it; backup --wait, backups and get follow the spec schema', async () => {
+  const login = await runCli(['api', 'login', ...tls, '--username', 'admin', '--password-file', join(dir, 'password'), '--token-file', join(dir, 'token')]);
+  assert.equal(login.code, 0, login.stderr);
+  const token = readFileSync(join(dir, 'token'), 'utf8').trim();
+  assert.ok(token.length > 10);
+  assert.equal(statSync(join(dir, 'token')).mode & 0o777, 0o600);
+  assert.ok(!(login.stdout + login.stderr).includes(token));
+
+  const backup = await runCli(['api', 'backup', ...tls, ...tokenArgs(), '--file-name', 'nightly.tar', '--host-path', '/var/backups/ucp', '--passphrase-file', join(dir, 'passphrase'), '--include-logs', '--wait', '--interval', '0.05', '--json']);
+  assert.equal(backup.code, 0, backup.stderr);
+  assert.ok(!(backup.stdout + backup.stderr).includes(PASSPHRASE));
+  const record = JSON.parse(backup.stdout) as { id: string; backupState: string; logFileName: string; encrypted: boolean };
+  assert.equal(record.backupState, 'SUCCESS');
+  assert.equal(record.logFileName, 'nightly.log');
+  assert.equal(record.encrypted, true);
+
+  const list = await runCli(['api', 'backups', ...tls, '--username', 'admin', '--password-file', join(dir, 'password'), '--json']);
+  assert.equal(list.code, 0, list.stderr);
+  assert.ok((JSON.parse(list.stdout) as { id: string }[]).some((r) => r.id === record.id));
+
+  const get = await runCli(['api', 'get', record.id, ...tls, ...tokenArgs()]);
+  assert.equal(get.code, 0, get.stderr);
+  assert.match(get.stdout, new RegExp(`^id\\s+${record.id}$`, 'm'));
+  assert.match(get.stdout, /^backupState\s+SUCCESS$/m);
+});
+
+test('exit codes: 4 for an unknown ID, 3 while another backup runs, 1 for a FAILED backup, 2 for usage and TLS', async () => {
+  const missing = await runCli(['api', 'get', 'no-such-backup', ...tls, ...tokenArgs()]);
+  assert.equal(missing.code, 4, missing.stderr);
+
+  let release!: (r: RunnerResult) => void;
+  fx.runner = () => new Promise((r) => (release = r));
+  try {
+    const first = await runCli(['api', 'backup', ...tls, ...tokenArgs(), '--file-name', 'a.tar', '--host-path', '/var/backups/ucp', '--no-passphrase']);
+    assert.equal(first.code, 0, first.stderr);
+    const second = await runCli(['api', 'backup', ...tls, ...tokenArgs(), '--file-name', 'b.tar', '--host-path', '/var/backups/ucp', '--no-passphrase']);
+    assert.equal(second.code, 3, second.stderr);
+    assert.match(second.stderr, /another backup is running/);
+    release({ state: 'SUCCESS' });
+    await fx.finished.get(first.stdout.trim());
+
+    fx.runner = async () => ({ state: 'FAILED', shortError: 'disk full' });
+    const failed = await runCli(['api', 'backup', ...tls, ...tokenArgs(), '--file-name', 'c.tar', '--host-path', '/var/backups/ucp', '--no-passphrase', '--wait', '--interval', '0.05']);
+    assert.equal(failed.code, 1, failed.stderr);
+    assert.match(failed.stdout, /^shortError\s+disk full$/m);
+  } finally {
+    fx.runner = simulatedRunner;
+  }
+
+  const both = await runCli(['api', 'backup', ...tls, ...tokenArgs(), '--file-name', 'd.tar', '--host-path', '/x', '--no-passphrase', '--passphrase-file', join(dir, 'passphrase')]);
+  assert.equal(both.code, 2);
+  const noCa = await runCli(['api', 'backups', '--url', fx.url, ...tokenArgs()]);
+  assert.equal(noCa.code, 2);
+  assert.match(noCa.stderr, /self-signed certificate: pass the UCP CA bundle/);
+});

@@ -1,0 +1,100 @@
+/**
+ * What the admin reads in the sidebar: node states, backup rows newest first with state,
+ * relative time, size, lock and node; FAILED rows show the short error; contextValues
+ * match the package.json menus.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ManagerStatus } from '../../src/core/docker/discovery';
+import type { BackupRecord } from '../../src/core/history/record';
+import { backupPresentation, nodePresentation, sortBackups, anyInProgress } from '../../src/vscode/tree/presentation';
+
+const NOW = Date.parse('2024-05-01T12:00:00Z');
+const ucp = { installed: true, version: '3.2.4', namespace: 'docker' as const, containers: [], volumes: [] };
+const manager = (over: Partial<ManagerStatus>): ManagerStatus => ({ name: 'manager1', leader: false, ucp, state: 'ok', ...over });
+const record = (over: Partial<BackupRecord>): BackupRecord => ({
+  id: 'id-1', encrypted: true, fileName: 'backup1.tar', logFileName: 'backup1.log', backupPath: '/var/backups/ucp', backupState: 'SUCCESS',
+  nodeLocation: 'manager1', shortError: '', created_at: '2024-05-01T11:55:00Z', completed_at: '2024-05-01T11:56:00Z', size: 5 * 1024 * 1024, location: 'host', ...over,
+});
+
+test('a leader manager reads "UCP 3.2.4 · leader" and can be backed up', () => {
+  const p = nodePresentation(manager({ leader: true, reachability: 'leader', engineVersion: '20.10.24', address: '127.0.0.1:2377' }));
+  assert.equal(p.label, 'manager1');
+  assert.equal(p.description, 'UCP 3.2.4 · leader');
+  assert.equal(p.contextValue, 'node');
+  assert.equal(p.icon, 'star-full');
+  assert.match(p.tooltip, /Address: 127\.0\.0\.1:2377/);
+  assert.match(p.tooltip, /Docker Engine 20\.10\.24/);
+});
+
+test('each node state has its own icon, text and context value', () => {
+  const cases: [Partial<ManagerStatus>, string, string][] = [
+    [{ reachability: 'reachable' }, 'UCP 3.2.4 · reachable', 'node'],
+    [{ state: 'unreachable', reachability: 'unreachable', error: 'The swarm reports this manager as unreachable.' }, 'UCP 3.2.4 · unreachable', 'node.unreachable'],
+    [{ state: 'no-ucp', ucp: { installed: false, containers: [], volumes: [] } }, 'no UCP', 'node.noUcp'],
+    [{ state: 'error', ucp: { installed: false, containers: [], volumes: [] }, error: 'Authentication failed' }, 'not connected', 'node.notConnected'],
+  ];
+  const icons = new Set<string>();
+  for (const [over, description, contextValue] of cases) {
+    const p = nodePresentation(manager(over));
+    assert.equal(p.description, description);
+    assert.equal(p.contextValue, contextValue);
+    icons.add(p.icon);
+    if (over.error) assert.match(p.tooltip, new RegExp(over.error));
+  }
+  assert.equal(icons.size, cases.length);
+  assert.equal(nodePresentation(manager({ selinux: true, leader: true })).description, 'UCP 3.2.4 · leader · SELinux');
+});
+
+test('a successful encrypted backup shows relative time, size, lock and node; exact time in the tooltip', () => {
+  const p = backupPresentation(record({}), NOW);
+  assert.equal(p.label, 'backup1.tar');
+  assert.equal(p.description, '5 minutes ago · 5.0 MiB · 🔒 · manager1');
+  assert.equal(p.icon, 'check');
+  assert.equal(p.contextValue, 'backup.success.remote');
+  assert.match(p.tooltip, /Created: 2024-05-01T11:55:00Z/);
+  assert.equal(backupPresentation(record({ location: 'local', encrypted: false }), NOW).contextValue, 'backup.success.local');
+});
+
+test('a failed backup shows its short error; a running one spins', () => {
+  const failed = backupPresentation(record({ backupState: 'FAILED', shortError: 'another backup is running', completed_at: '0001-01-01T00:00:00Z' }), NOW);
+  assert.match(failed.description, /^FAILED: another backup is running · /);
+  assert.equal(failed.icon, 'error');
+  assert.equal(failed.contextValue, 'backup.failed');
+  assert.doesNotMatch(failed.tooltip, /Completed/);
+  const running = backupPresentation(record({ backupState: 'IN_PROGRESS' }), NOW);
+  assert.equal(running.icon, 'sync~spin');
+  assert.equal(running.contextValue, 'backup.inProgress');
+  assert.equal(anyInProgress([record({}), record({ backupState: 'IN_PROGRESS' })]), true);
+});
+
+test('backups are listed newest first', () => {
+  const sorted = sortBackups([record({ id: 'a', created_at: '2024-01-01T00:00:00Z' }), record({ id: 'b', created_at: '2024-03-01T00:00:00Z' }), record({ id: 'c', created_at: '2024-02-01T00:00:00Z' })]);
+  assert.deepEqual(sorted.map((r) => r.id), ['b', 'c', 'a']);
+});
+
+test('every context value the tree produces is matched by a package.json menu', () => {
+  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'));
+  const whens: string[] = pkg.contributes.menus['view/item/context'].map((m: { when: string }) => m.when);
+  const matchesSome = (value: string) =>
+    whens.some((w) => {
+      const eq = /viewItem == ([\w.]+)/.exec(w);
+      if (eq) return eq[1] === value;
+      const re = /viewItem =~ \/(.+)\//.exec(w);
+      return re ? new RegExp(re[1]).test(value) : false;
+    });
+  for (const v of ['cluster', 'node', 'backup.success.local', 'backup.success.remote', 'backup.failed', 'backup.inProgress']) {
+    assert.ok(matchesSome(v), `no menu for ${v}`);
+  }
+  // Backing up is offered only on nodes that can be backed up.
+  const backupWhens = pkg.contributes.menus['view/item/context'].filter((m: { command: string }) => m.command === 'ucpBackup.backupNow').map((m: { when: string }) => m.when);
+  for (const w of backupWhens) {
+    const re = /viewItem =~ \/(.+)\//.exec(w);
+    const eq = /viewItem == ([\w.]+)/.exec(w);
+    const ok = (v: string) => (re ? new RegExp(re[1]).test(v) : eq ? eq[1] === v : false);
+    assert.equal(ok('node.unreachable'), false, w);
+    assert.equal(ok('node.noUcp'), false, w);
+  }
+});
