@@ -17,6 +17,9 @@ const builds = [
     // ssh2's optional native parts are not built here (npm runs no dependency install
     // scripts) and ssh2 falls back to pure JS; keep them out of the bundle.
     external: ['vscode', 'cpu-features', './crypto/build/Release/sshcrypto.node'],
+    // openpgp's ESM build calls createRequire(import.meta.url), which is empty in a CJS bundle.
+    define: { 'import.meta.url': 'importMetaUrl' },
+    banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
   },
   {
     ...common,

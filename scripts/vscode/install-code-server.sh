@@ -62,9 +62,11 @@ else
 fi
 
 # code-server's launcher runs on the `node` found on PATH: always give it Node 24.
-# (Its first run may also log "Wrote default config file" on stderr: read stdout only.)
-version=$(PATH="$NODE_PKG/bin:$PATH" "$CODE_SERVER" --version) || die "code-server --version failed"
-[[ $version == "$CODE_SERVER_VERSION"* ]] || die "unexpected code-server version: $version"
+# Its first run writes a default config.yaml (with a password) under $XDG_CONFIG_HOME and says so
+# on stdout: point that at the cache, never the admin's home, and read only the version line.
+out=$(PATH="$NODE_PKG/bin:$PATH" XDG_CONFIG_HOME="$CACHE/xdg-config" XDG_DATA_HOME="$CACHE/xdg-data" "$CODE_SERVER" --version 2>&1) \
+  || die "code-server --version failed: $out"
+version=$(grep -E "^$CODE_SERVER_VERSION " <<<"$out" | head -1) || die "unexpected code-server --version output: $out"
 log "code-server $version OK"
 
 # playwright-core drives Debian's Chromium (no browser downloads possible here).

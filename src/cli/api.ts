@@ -3,6 +3,7 @@
  * (back-up-ucp.txt, "Create, list, and retrieve UCP backups using the API"). Secrets come
  * only from files or stdin; the token is written to a 0600 file, never printed.
  */
+import { X509Certificate } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { CliCommand, CliIO } from './common';
 import { parse, printJson, readPassphrase } from './common';
@@ -81,17 +82,47 @@ async function baseClient(v: Values): Promise<UcpApiClient> {
     try {
       ca = await readFile(v.ca, 'utf8');
     } catch (err) {
-      throw new ConfigError(`Cannot read CA bundle ${v.ca}: ${(err as Error).message}`);
+      throw new ConfigError(`Cannot read CA bundle ${v.ca}: ${(err as Error).message}.`, 'Save UCP\'s CA bundle first: curl -sk https://<ucp-host>/ca > ucp-ca.pem');
     }
+    checkCaBundle(v.ca, ca);
   }
   return new UcpApiClient({ url: v.url, ca, insecure: v.insecure });
 }
+
+/** Node silently ignores a CA "bundle" without certificates; the admin would only see an untrusted-certificate error. */
+function checkCaBundle(path: string, pem: string): void {
+  const first = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/.exec(pem);
+  let ok = !!first;
+  try {
+    if (first) new X509Certificate(first[0]);
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new ConfigError(`${path} holds no PEM certificate.`, 'Pass the CA bundle UCP serves at https://<ucp-host>/ca (PEM, "-----BEGIN CERTIFICATE-----").');
+}
+
+/** Secrets come from a file's first line or stdin ("-"), never argv; errors name which secret. */
+async function readSecret(path: string, what: string, io: CliIO): Promise<string> {
+  try {
+    return await readPassphrase(path, io);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const why = err.message.replace(/^Cannot read passphrase file [^:]*: /, '').replace(/^Passphrase file .* is empty\.$/, 'it is empty');
+    throw new ConfigError(`Cannot read the ${what} from ${path === '-' ? 'stdin' : path}: ${why.replace(/\.$/, '')}.`, SECRET_HINTS[what]);
+  }
+}
+
+const SECRET_HINTS: Record<string, string> = {
+  password: 'Put the UCP password on the first line of a file readable only by you (chmod 600).',
+  token: 'Log in again with `ucp-backup api login ... --token-file FILE`.',
+  passphrase: 'Put the backup passphrase (12+ characters) on the first line of a file readable only by you.',
+};
 
 async function login(v: Values, io: CliIO, signal: AbortSignal): Promise<number> {
   if (!v.username || !v['password-file']) throw new ConfigError('`api login` needs --username and --password-file.');
   if (!v['token-file']) throw new ConfigError('`api login` needs --token-file OUT.', 'The token is written there (mode 0600), never printed.');
   const client = await baseClient(v);
-  const token = await client.login(v.username, await readPassphrase(v['password-file'], io), { signal });
+  const token = await client.login(v.username, await readSecret(v['password-file'], 'password', io), { signal });
   await writeFile(v['token-file'], token + '\n', { mode: 0o600 });
   io.stderr.write(`Logged in to ${client.baseUrl.host} as ${v.username}; token saved to ${v['token-file']}.\n`);
   return 0;
@@ -101,12 +132,12 @@ async function authenticatedClient(v: Values, io: CliIO, signal: AbortSignal): P
   const client = await baseClient(v);
   if (v['token-file']) {
     if (v.username) throw new ConfigError('Pass either --token-file or --username/--password-file, not both.');
-    return client.withToken(await readPassphrase(v['token-file'], io));
+    return client.withToken(await readSecret(v['token-file'], 'token', io));
   }
   if (!v.username || !v['password-file']) {
     throw new ConfigError('Not logged in.', 'Pass --token-file FILE (see `api login`) or --username NAME --password-file FILE.');
   }
-  await client.login(v.username, await readPassphrase(v['password-file'], io), { signal });
+  await client.login(v.username, await readSecret(v['password-file'], 'password', io), { signal });
   return client;
 }
 
@@ -122,7 +153,7 @@ async function backup(client: UcpApiClient, v: Values, io: CliIO, signal: AbortS
   if (!(interval > 0)) throw new ConfigError(`--interval ${v.interval}: expected seconds > 0.`);
   const req: CreateBackupRequest = { fileName: v['file-name'], hostPath: v['host-path'], includeLogs: !!v['include-logs'] };
   if (v['no-passphrase']) req.noPassphrase = true;
-  else req.passphrase = await readPassphrase(v['passphrase-file']!, io);
+  else req.passphrase = await readSecret(v['passphrase-file']!, 'passphrase', io);
 
   const id = await client.createBackup(req, { signal });
   if (!v.wait) {

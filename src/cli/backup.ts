@@ -9,6 +9,7 @@ import { ConfigError } from '../core/errors';
 import { findNode } from '../core/config';
 import { SessionPool } from '../core/ssh/sessionPool';
 import { runBackup, type BackupRequest, type EngineChoice } from '../core/engine/runBackup';
+import type { BackupRecord } from '../core/history/record';
 
 const HELP = `Usage: ucp-backup backup --config FILE [--cluster NAME] [--node NODE]
          (--file PATH | --host-path DIR --name FILE)
@@ -67,6 +68,7 @@ export const command: CliCommand = async (argv, io, signal) => {
     acceptUnknownHostKeys: values['accept-new-host-keys'],
     log: values.verbose ? (l) => io.stderr.write(`ssh: ${l}\n`) : undefined,
   });
+  let last: BackupRecord | undefined;
   try {
     const docker = await pool.get(node).docker();
     const record = await runBackup(
@@ -78,11 +80,16 @@ export const command: CliCommand = async (argv, io, signal) => {
         signal,
         onProgress: (e) => io.stderr.write(`[${e.step}]${e.percent !== undefined ? ` ${String(e.percent).padStart(3)}%` : ''} ${e.message}\n`),
         log: values.verbose ? (l) => io.stderr.write(`${l}\n`) : undefined,
+        onRecord: (r) => (last = r),
       },
     );
     if (values.json) printJson(io, record);
     else io.stderr.write(`Backup ${record.id} ${record.backupState}: ${record.backupPath}/${record.fileName} on ${record.location === 'local' ? 'this machine' : record.nodeLocation}\n`);
     return 0;
+  } catch (err) {
+    // With --json the FAILED record is printed too, so scripts see id and shortError.
+    if (values.json && last?.backupState === 'FAILED') printJson(io, last);
+    throw err;
   } finally {
     pool.closeAll();
   }

@@ -1,5 +1,41 @@
+/** Wires the extension: log, services, tree, details panels, commands. */
 import * as vscode from 'vscode';
+import { registerCommands } from './commands';
+import { BackupViews } from './flows/details';
+import { createLog } from './log';
+import { DetailsPanels } from './panels/detailsPanel';
+import { Services } from './services';
+import { BackupTreeProvider } from './tree/provider';
 
-export function activate(_context: vscode.ExtensionContext): void {}
+let services: Services | undefined;
 
-export function deactivate(): void {}
+export function activate(context: vscode.ExtensionContext): void {
+  const log = createLog();
+  services = new Services(context, log);
+  const tree = new BackupTreeProvider(services);
+  const views = new BackupViews(services);
+  const panels = new DetailsPanels(context.extensionUri, log, (ref) => views.source(ref));
+  views.panels = panels;
+  const treeView = vscode.window.createTreeView('ucpBackup.tree', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
+
+  context.subscriptions.push(
+    log,
+    tree,
+    treeView,
+    panels.register(),
+    { dispose: () => panels.dispose() },
+    ...registerCommands(services, tree, views),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('ucpBackup.clusters') || e.affectsConfiguration('ucpBackup.configFile')) {
+        // Sessions are keyed by endpoint: a changed node gets a new one; running backups keep theirs.
+        tree.refresh();
+      }
+    }),
+  );
+  log.info(`UCP Backup ${context.extension.packageJSON.version as string} activated.`);
+}
+
+export function deactivate(): void {
+  services?.dispose();
+  services = undefined;
+}

@@ -1,11 +1,12 @@
 /** What every command and view shares: settings, the SSH session pool, secrets and the log. */
 import * as vscode from 'vscode';
 import type Docker from 'dockerode';
-import { findCluster, findNode, parseConfig, type ClusterConfig, type NodeConfig } from '../core/config';
+import { findCluster, findNode, type ClusterConfig, type NodeConfig } from '../core/config';
 import { discoverCluster, type ClusterStatus, type ManagerStatus } from '../core/docker/discovery';
 import { ConfigError } from '../core/errors';
 import { SessionPool } from '../core/ssh/sessionPool';
 import type { HostKeyInfo } from '../core/ssh/nodeSession';
+import { configFilePath, loadClusters, type ClusterEntry } from './clusterSource';
 import type { Log } from './log';
 import { Passphrases } from './passphrases';
 
@@ -44,10 +45,19 @@ export class Services {
     return ok;
   }
 
-  /** The `ucpBackup.clusters` setting, validated. Throws ConfigError for the tree to show. */
+  /** Clusters from the setting and the clusters file, validated. Throws ConfigError for the tree to show. */
+  clusterEntries(): ClusterEntry[] {
+    const config = vscode.workspace.getConfiguration('ucpBackup');
+    return loadClusters(config.get<unknown>('clusters') ?? [], configFilePath(config.get<string>('configFile')));
+  }
+
   clusters(): ClusterConfig[] {
-    const raw = vscode.workspace.getConfiguration('ucpBackup').get<unknown>('clusters') ?? [];
-    return parseConfig({ clusters: structuredClone(raw) }, 'Setting ucpBackup.clusters').clusters;
+    return this.clusterEntries().map((e) => e.cluster);
+  }
+
+  /** Only the setting's own clusters (what Add / Remove Cluster edit). */
+  settingClusters(): ClusterConfig[] {
+    return this.clusterEntries().filter((e) => e.origin === 'setting').map((e) => e.cluster);
   }
 
   cluster(name: string): ClusterConfig {

@@ -5,7 +5,7 @@
  * Recipe and pitfalls: /work/shared/TESTBED.md "Real VS Code in a real browser".
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +34,30 @@ export interface SessionOptions {
   clusters?: unknown[];
 }
 
+/** Newest modification time of the files that go into the .vsix (sources, manifest, media). */
+function newestSourceMtime(): number {
+  let newest = 0;
+  const walk = (p: string): void => {
+    const st = statSync(p, { throwIfNoEntry: false });
+    if (!st) return;
+    if (st.isDirectory()) for (const e of readdirSync(p)) walk(join(p, e));
+    else newest = Math.max(newest, st.mtimeMs);
+  };
+  for (const p of ['src', 'webview-ui/src', 'media', 'package.json', 'esbuild.mjs']) walk(join(ROOT, p));
+  return newest;
+}
+
+/**
+ * The e2e tests drive the *packaged* extension: (re)package when dist/ucp-backup.vsix is
+ * missing or older than a source file, so a test never runs yesterday's build.
+ */
+export function ensurePackaged(): void {
+  const vsix = statSync(VSIX, { throwIfNoEntry: false });
+  if (vsix && vsix.mtimeMs >= newestSourceMtime()) return;
+  const r = spawnSync('npm', ['run', '--silent', 'package'], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0 || !existsSync(VSIX)) throw new Error(`\`npm run package\` failed (exit ${r.status}); the e2e tests need ${VSIX}:\n${r.stdout}\n${r.stderr}`);
+}
+
 /** Paths of the installed code-server, as printed by scripts/vscode/install-code-server.sh. */
 export function codeServerInstall(): { codeServer: string; nodeBin: string } {
   const r = spawnSync('bash', [join(ROOT, 'scripts', 'vscode', 'install-code-server.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
@@ -53,6 +77,15 @@ export async function testbedClusters(timeoutMs = 10 * 60_000): Promise<unknown[
     await new Promise((r) => setTimeout(r, 2000));
   }
   return (JSON.parse(readFileSync(TESTBED_CLUSTERS, 'utf8')) as { clusters: unknown[] }).clusters;
+}
+
+/** Polls `check` until it holds; the error names what was awaited. */
+export async function poll(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}.`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 function freePort(): Promise<number> {
@@ -96,7 +129,7 @@ export class CodeServerSession {
 
   /** Starts code-server with the packaged extension and opens the workbench in Chromium. */
   static async start(opts: SessionOptions = {}): Promise<CodeServerSession> {
-    if (!existsSync(VSIX)) throw new Error(`${VSIX} is missing: run \`npm run package\` first.`);
+    ensurePackaged();
     const { codeServer, nodeBin } = codeServerInstall();
     const clusters = opts.clusters ?? (await testbedClusters());
 
@@ -230,6 +263,43 @@ export class CodeServerSession {
     await row.click();
   }
 
+  /**
+   * Waits for whatever comes next: a quick input (returns its title, or its placeholder when it
+   * has no title) or `done` becoming visible (returns undefined).
+   */
+  async nextPrompt(done: Locator, timeoutMs = UI_TIMEOUT * 3): Promise<string | undefined> {
+    const widget = this.quickInput();
+    let title: string | undefined;
+    await poll(
+      async () => {
+        if (await widget.isVisible()) {
+          title = (await widget.locator('.quick-input-title').innerText().catch(() => '')).trim();
+          if (!title) title = (await widget.locator('input').getAttribute('placeholder').catch(() => null)) ?? '';
+          return true;
+        }
+        return done.isVisible();
+      },
+      timeoutMs,
+      'the next prompt or the result',
+    );
+    return title;
+  }
+
+  /** After answering a prompt: wait until the widget closed or shows another title. */
+  async waitPromptGone(title: string): Promise<void> {
+    const widget = this.quickInput();
+    await poll(
+      async () => !(await widget.isVisible()) || (await widget.locator('.quick-input-title').innerText().catch(() => '')).trim() !== title,
+      UI_TIMEOUT,
+      `the prompt "${title}" to close`,
+    );
+  }
+
+  /** Closes every notification toast (they cover the tree and the webview in screenshots). */
+  async dismissNotifications(): Promise<void> {
+    await this.runCommand('Notifications: Clear All Notifications');
+  }
+
   async closeQuickInput(): Promise<void> {
     if (await this.quickInput().isVisible()) {
       await this.page.keyboard.press('Escape');
@@ -248,6 +318,13 @@ export class CodeServerSession {
 
   treeRow(text: string | RegExp): Locator {
     return this.treeRows().filter({ hasText: text }).first();
+  }
+
+  /** The tree row whose label (not description) is exactly `label`. */
+  treeRowByLabel(label: string): Locator {
+    return this.treeRows()
+      .filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) })
+      .first();
   }
 
   /** Expands a collapsed tree row (clicking its twistie) and leaves an expanded one alone. */

@@ -12,10 +12,15 @@ import { runCli } from '../helpers/cli';
 import { SessionPool } from '../../src/core/ssh/sessionPool';
 import { listClusterRecords } from '../../src/core/history/clusterHistory';
 import type { BackupRecord } from '../../src/core/history/record';
-import { CONFIG, workDir, gpgDecrypt, tarList, run, sshDocker, waitForNoLock } from './backupKit';
+import { randomUUID } from 'node:crypto';
+import { CONFIG, workDir, gpgDecrypt, tarList, run, sshDocker, waitForNoLock, watchArgv } from './backupKit';
 
 const pool = new SessionPool();
-const { dir, passFile } = workDir('ucp-backup-it-');
+const { dir } = workDir('ucp-backup-it-');
+// Unique, so a teammate's run with the spec's example passphrase cannot trip the argv check.
+const PASSPHRASE = `secret12chars-${randomUUID().slice(0, 8)}`;
+const passFile = join(dir, 'unique-pass');
+writeFileSync(passFile, PASSPHRASE + '\n', { mode: 0o600 });
 const env = { UCP_BACKUP_STATE_DIR: join(dir, 'state') };
 
 before(async () => waitForNoLock(await sshDocker(pool, 'manager2')));
@@ -38,7 +43,9 @@ async function backup(args: string[]) {
 
 test('an encrypted backup opens with gpg --decrypt | tar --list and holds the real layout', async () => {
   const file = join(dir, 'enc.tar');
+  const watch = watchArgv(PASSPHRASE);
   const r = await backup(['--file', file, '--passphrase-file', passFile, '--include-logs']);
+  assert.deepEqual(watch.stop(), [], 'the passphrase must not be in any process argv');
   assert.equal(r.code, 0, r.stderr);
   const record = JSON.parse(r.stdout) as BackupRecord;
   assert.equal(record.backupState, 'SUCCESS');
@@ -89,23 +96,17 @@ test('an encrypted backup opens with gpg --decrypt | tar --list and holds the re
   // The log beside the archive is encrypted too.
   const logText = gpgDecrypt(join(dir, 'enc.log'), passFile, dir).toString();
   assert.match(logText, /\[etcd\]/);
-  assert.doesNotMatch(logText, /secret12chars/);
+  assert.ok(!logText.includes(PASSPHRASE));
+  assert.ok(!r.stderr.includes(PASSPHRASE));
 
-  // The record: in the cluster (seen from every manager), locally, and through list/show.
+  // The record: in the cluster (seen from every manager) and locally.
   for (const m of ['manager1', 'manager2', 'manager3']) {
     const seen = (await listClusterRecords(await sshDocker(pool, m))).find((x) => x.id === record.id);
     assert.equal(seen?.backupState, 'SUCCESS', `record not visible from ${m}`);
   }
   const local = readFileSync(join(dir, 'state', 'history.jsonl'), 'utf8');
   assert.ok(local.includes(record.id));
-  const shown = await runCli(['show', '--config', CONFIG, record.id, '--json'], { env });
-  assert.equal(shown.code, 0, shown.stderr);
-  assert.deepEqual(JSON.parse(shown.stdout), record);
-  const listed = await runCli(['list', '--config', CONFIG, '--json'], { env });
-  assert.equal(listed.code, 0, listed.stderr);
-  assert.ok((JSON.parse(listed.stdout) as BackupRecord[]).some((x) => x.id === record.id));
-  const missing = await runCli(['show', '--config', CONFIG, '00000000-0000-4000-8000-000000000000'], { env });
-  assert.equal(missing.code, 4);
+  // list/show through the CLI: history.test.ts.
 });
 
 test('an unencrypted backup lists with plain tar, and the same name is not overwritten unless asked', async () => {

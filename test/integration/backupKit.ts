@@ -4,7 +4,7 @@
  * (the shared cluster has one backup lock; product code never waits, tests do).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
@@ -79,4 +79,31 @@ export function tarList(input: Buffer | string): string[] {
   const r = typeof input === 'string' ? run('tar', ['--list', '-f', input]) : run('tar', ['--list'], input);
   if (r.status !== 0) throw new Error(`tar --list failed: ${r.stderr}`);
   return r.stdout.toString().split('\n').filter(Boolean);
+}
+
+/**
+ * Watches the command lines of every process on this machine (the admin's; this testbed's
+ * managers run here too) until stopped; returns the ones that contained `secret`.
+ */
+export function watchArgv(secret: string): { stop(): string[] } {
+  const seen = new Set<string>();
+  const scan = () => {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        if (cmd.includes(secret)) seen.add(`${pid}: ${cmd.replace(/\0/g, ' ')}`);
+      } catch {
+        // The process ended between readdir and read.
+      }
+    }
+  };
+  const timer = setInterval(scan, 20);
+  return {
+    stop() {
+      clearInterval(timer);
+      scan();
+      return [...seen];
+    },
+  };
 }

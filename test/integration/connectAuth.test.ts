@@ -6,10 +6,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadTestbed } from '../helpers/testbed';
+import { descendsFrom, emptySshConfig, loadTestbed, tcpClientPids } from '../helpers/testbed';
 import type { NodeConfig } from '../../src/core/config';
 import { NodeSession } from '../../src/core/ssh/nodeSession';
 import { AuthFailedError } from '../../src/core/ssh/errors';
@@ -29,7 +29,7 @@ function node(overrides: Partial<NodeConfig> = {}): NodeConfig {
     identityFile: tb.ssh.identityFile,
     knownHostsFile: tb.ssh.knownHostsFile,
     dockerSocket: m1.dockerSocketOnNode,
-    sshConfigFile: join(dir, 'no-such-config-is-fine'), // keep the machine's ~/.ssh/config out of it
+    sshConfigFile: emptySshConfig(dir), // keep the machine's ~/.ssh/config out of it
     ...overrides,
   };
 }
@@ -108,12 +108,17 @@ test('a Host alias from an SSH config file supplies HostName, User, Port and Ide
   assert.equal(await nodeIdVia(s), tb.managers[1].swarmNodeId);
 });
 
-test('a ProxyJump bastion tunnels to a manager the client cannot reach directly', async () => {
+test('a ProxyJump bastion tunnels to the manager: the TCP connection to its sshd comes from the bastion', async () => {
   const m3 = tb.managers[2];
   const s = session(node({ name: m3.name, host: m3.host, port: m3.sshPort, proxyJump: tb.bastion.proxyJump }));
   assert.equal(await nodeIdVia(s), m3.swarmNodeId);
   assert.equal(s.handshakes, 1);
   assert.equal(s.jumpHandshakes, 1);
+  // Who holds a TCP connection to manager3's sshd now: the bastion's sshd, never this process.
+  const bastionListener = Number(readFileSync(tb.bastion.sshdPidFile, 'utf8'));
+  const owners = tcpClientPids(m3.host, m3.sshPort);
+  assert.ok(!owners.includes(process.pid), 'the client did not connect to the manager directly');
+  assert.ok(owners.some((pid) => descendsFrom(pid, bastionListener)), `a bastion sshd process connected (owners: ${owners.join(',')})`);
 });
 
 test('a ProxyJump alias in the SSH config is followed too', async () => {
@@ -132,6 +137,7 @@ test('a wrong user is refused with an authentication error that says what to che
   await assert.rejects(s.docker(), (err: Error) => {
     assert.ok(err instanceof AuthFailedError, String(err));
     assert.match(err.message, /nosuchuser/);
+    assert.ok(err.message.includes(`tried publickey:${tb.ssh.identityFile}`), err.message);
     assert.match(err.hint ?? '', /authorized_keys/);
     return true;
   });

@@ -4,10 +4,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadTestbed } from '../helpers/testbed';
+import { emptySshConfig, loadTestbed } from '../helpers/testbed';
 import { NodeSession } from '../../src/core/ssh/nodeSession';
 
 const tb = loadTestbed();
@@ -21,7 +18,7 @@ const s = new NodeSession({
   useAgent: false,
   knownHostsFile: tb.ssh.knownHostsFile,
   dockerSocket: m1.dockerSocketOnNode,
-  sshConfigFile: join(mkdtempSync(join(tmpdir(), 'conc-')), 'none'),
+  sshConfigFile: emptySshConfig(),
 });
 after(() => s.close());
 

@@ -1,12 +1,12 @@
 /**
- * Managers go away and come back: the session notices a dropped connection and reopens it
- * on next use, and a manager whose Docker Engine is stopped shows as unreachable. Only
- * manager3 is disturbed, and it is always restored.
+ * Managers go away and come back: the session notices a dropped (or silently dead)
+ * connection and reopens it on next use, and a manager whose Docker Engine is stopped
+ * shows as unreachable. Only manager3 is disturbed, and it is always restored.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
-import { loadTestbed, startDocker, startSshd, stopDocker, stopSshd } from '../helpers/testbed';
+import { loadTestbed, serverPidsOf, startDocker, startSshd, stopDocker, stopSshd } from '../helpers/testbed';
 import type { ClusterConfig } from '../../src/core/config';
 import { NodeSession } from '../../src/core/ssh/nodeSession';
 import { SessionPool } from '../../src/core/ssh/sessionPool';
@@ -70,6 +70,30 @@ test('sshd killed mid-session: the next call fails clearly, and after the restar
   // Same Dockerode instance, new SSH connection.
   await docker.ping();
   assert.equal((await docker.info()).Swarm.NodeID, m3.swarmNodeId);
+  assert.equal(s.handshakes, 2);
+});
+
+test('a connection that silently stops answering is noticed by keepalive and reopened on next use', async () => {
+  const s = new NodeSession(m3Config, { keepaliveIntervalMs: 500 });
+  cleanup.push(() => s.close());
+  const docker = await s.docker();
+  await docker.ping();
+  // Freeze the sshd processes serving this test's connections: TCP stays up, SSH goes silent.
+  const frozen = serverPidsOf(process.pid, m3.host, m3.sshPort);
+  assert.ok(frozen.length > 0, 'found the sshd processes of our connection');
+  try {
+    frozen.forEach((pid) => process.kill(pid, 'SIGSTOP'));
+    await waitFor('keepalive to give up on the silent connection', async () => (s.isConnected ? undefined : true), 20_000);
+  } finally {
+    frozen.forEach((pid) => {
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch {
+        /* gone */
+      }
+    });
+  }
+  await docker.ping();
   assert.equal(s.handshakes, 2);
 });
 

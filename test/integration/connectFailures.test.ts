@@ -1,6 +1,7 @@
 /**
  * When a manager can't be reached, the admin is told which part failed and what to do:
- * nothing listening, a server that never answers, or a Docker socket path that is wrong.
+ * nothing listening, a server that never answers, a Docker socket path that is wrong, or a
+ * user who may not use the Docker socket.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,10 +9,10 @@ import { createServer, type Socket } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadTestbed } from '../helpers/testbed';
+import { emptySshConfig, ensureNoDockerUser, loadTestbed } from '../helpers/testbed';
 import type { NodeConfig } from '../../src/core/config';
 import { NodeSession } from '../../src/core/ssh/nodeSession';
-import { ConnectError, DockerSocketNotFoundError } from '../../src/core/ssh/errors';
+import { ConnectError, DockerSocketNotFoundError, DockerSocketPermissionError } from '../../src/core/ssh/errors';
 
 const tb = loadTestbed();
 const m1 = tb.managers[0];
@@ -30,7 +31,7 @@ function session(overrides: Partial<NodeConfig>, connectTimeoutMs?: number): Nod
       useAgent: false,
       knownHostsFile: tb.ssh.knownHostsFile,
       dockerSocket: m1.dockerSocketOnNode,
-      sshConfigFile: join(dir, 'none'),
+      sshConfigFile: emptySshConfig(dir),
       ...overrides,
     },
     { connectTimeoutMs },
@@ -85,4 +86,18 @@ test('a wrong Docker socket path names the path and says to check dockerSocket',
 test('a path that is not a socket is reported as such', async () => {
   const s = session({ dockerSocket: '/etc/hostname' });
   await assert.rejects(s.openSocketStream(), (err: Error) => err instanceof DockerSocketNotFoundError && /not a socket/.test(err.message));
+});
+
+test('a user outside the docker group: permission denied, with the usermod hint', async () => {
+  const user = await ensureNoDockerUser();
+  const s = session({ username: user });
+  const docker = await s.docker(); // SSH itself works for this user
+  await assert.rejects(docker.ping(), (err: Error) => {
+    assert.ok(err instanceof DockerSocketPermissionError, String(err));
+    assert.match(err.message, new RegExp(`"${user}".*permission denied`));
+    assert.match(err.hint ?? '', new RegExp(`usermod -aG docker ${user}`));
+    return true;
+  });
+  // The reference: the node itself says this user is not in the docker group.
+  assert.doesNotMatch((await s.exec('id -Gn')).stdout, /\bdocker\b/);
 });

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadTestbed, rekeySshd, restoreSshdKey } from '../helpers/testbed';
+import { emptySshConfig, loadTestbed, rekeySshd, restoreSshdKey } from '../helpers/testbed';
 import type { NodeConfig } from '../../src/core/config';
 import { NodeSession, type HostKeyInfo, type SessionOptions } from '../../src/core/ssh/nodeSession';
 import { HostKeyChangedError, HostKeyUnknownError } from '../../src/core/ssh/errors';
@@ -30,7 +30,7 @@ function node(m: (typeof tb.managers)[number], knownHostsFile: string, overrides
     useAgent: false,
     knownHostsFile,
     dockerSocket: m.dockerSocketOnNode,
-    sshConfigFile: join(dir, 'none'),
+    sshConfigFile: emptySshConfig(dir),
     ...overrides,
   };
 }
@@ -94,6 +94,15 @@ test('--accept-new-host-keys records an unknown key without a prompt', async () 
   const s = session(node(m1, kh), { acceptUnknownHostKeys: true });
   await (await s.docker()).ping();
   assert.match(readFileSync(kh, 'utf8'), new RegExp(`^\\[${m1.host.replace(/\./g, '\\.')}\\]:${m1.sshPort} ssh-ed25519 `));
+});
+
+test('a known_hosts hashed by ssh-keygen -H is honoured without a prompt', async () => {
+  const kh = join(dir, 'kh-hashed');
+  copyFileSync(tb.ssh.knownHostsFile, kh);
+  execFileSync('ssh-keygen', ['-q', '-H', '-f', kh]);
+  assert.doesNotMatch(readFileSync(kh, 'utf8'), /127\.0\.0\./, 'names are hashed');
+  const s = session(node(m2, kh)); // no confirm callback: an unknown key would be refused
+  assert.equal((await (await s.docker()).info()).Swarm.NodeID, m2.swarmNodeId);
 });
 
 test('a changed host key is refused with the line to remove, even with --accept-new-host-keys', async () => {

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli';
-import { loadTestbed } from '../helpers/testbed';
+import { emptySshConfig, loadTestbed, nodeConfigFor, writeClustersConfig } from '../helpers/testbed';
 import type { ClusterConfig } from '../../src/core/config';
 import { SessionPool } from '../../src/core/ssh/sessionPool';
 import { discoverCluster, type ClusterStatus } from '../../src/core/docker/discovery';
@@ -96,4 +96,35 @@ test('nodes against an unreachable node exits 3 and says why', async () => {
   assert.equal(status.managers[0].state, 'unreachable');
   assert.equal(status.managers[0].errorName, 'ConnectError');
   assert.match(r.stderr, /could be reached/);
+});
+
+test('an unknown host key fails nodes without consent; --accept-new-host-keys records it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nodes-hostkey-'));
+  const knownHostsFile = join(dir, 'known_hosts');
+  writeFileSync(knownHostsFile, '');
+  const cfg = writeClustersConfig([{ name: 'one', nodes: [nodeConfigFor(tb.managers[1], tb, { knownHostsFile, sshConfigFile: emptySshConfig(dir), useAgent: false })] }], dir);
+  const refused = await runCli(['nodes', '--config', cfg, '--json']);
+  assert.equal(refused.code, 3, refused.stderr);
+  const m = (JSON.parse(refused.stdout) as ClusterStatus).managers[0];
+  assert.equal(m.errorName, 'HostKeyUnknownError');
+  assert.match(m.error ?? '', /SHA256:[A-Za-z0-9+/]{43}/);
+  assert.equal(readFileSync(knownHostsFile, 'utf8'), '');
+  const accepted = await runCli(['nodes', '--config', cfg, '--json', '--accept-new-host-keys']);
+  assert.equal(accepted.code, 0, accepted.stderr);
+  // OpenSSH now finds the manager in the file the CLI appended to.
+  execFileSync('ssh-keygen', ['-F', `[${tb.managers[1].host}]:${tb.managers[1].sshPort}`, '-f', knownHostsFile]);
+});
+
+test('a passphrase-protected key is unlocked from --key-passphrase-file - (stdin), never argv', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nodes-enckey-'));
+  const node = nodeConfigFor(tb.managers[0], tb, { identityFile: tb.ssh.encryptedIdentityFile, sshConfigFile: emptySshConfig(dir), useAgent: false });
+  const cfg = writeClustersConfig([{ name: 'enc', nodes: [node] }], dir);
+  const ok = await runCli(['nodes', '--config', cfg, '--json', '--key-passphrase-file', '-'], { stdin: `${tb.ssh.encryptedIdentityPassphrase}\n` });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal((JSON.parse(ok.stdout) as ClusterStatus).managers.filter((m) => m.state === 'ok').length, 1);
+  assert.ok(!ok.stdout.includes(tb.ssh.encryptedIdentityPassphrase) && !ok.stderr.includes(tb.ssh.encryptedIdentityPassphrase));
+  // Without a passphrase the key is skipped, and authentication fails with that said.
+  const none = await runCli(['nodes', '--config', cfg, '--json']);
+  assert.equal(none.code, 3);
+  assert.equal((JSON.parse(none.stdout) as ClusterStatus).managers[0].errorName, 'AuthFailedError');
 });

@@ -6,6 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, readFileSync, statSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import net from 'node:net';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli';
 import { startUcpApiFixture, simulatedRunner, type UcpApiFixture, type RunnerResult } from '../fixtures/ucpApiServer';
@@ -84,4 +85,40 @@ test('exit codes: 4 for an unknown ID, 3 while another backup runs, 1 for a FAIL
   const noCa = await runCli(['api', 'backups', '--url', fx.url, ...tokenArgs()]);
   assert.equal(noCa.code, 2);
   assert.match(noCa.stderr, /self-signed certificate: pass the UCP CA bundle/);
+});
+
+test('each failure says what happened and what to do: refused connection, expired token, wrong password, bad CA file', async () => {
+  // A port nothing listens on: take one, then free it.
+  const probe = net.createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const refused = await runCli(['api', 'backups', '--url', `https://127.0.0.1:${port}`, '--ca', join(dir, 'ca.pem'), ...tokenArgs()]);
+  assert.equal(refused.code, 1, refused.stderr);
+  assert.match(refused.stderr, /connection refused by 127\.0\.0\.1:\d+\. Check --url/);
+
+  fx.expireTokens();
+  const expired = await runCli(['api', 'backups', ...tls, ...tokenArgs()]);
+  assert.equal(expired.code, 2, expired.stderr);
+  assert.match(expired.stderr, /\(401\).*log in again/);
+
+  writeFileSync(join(dir, 'wrong-password'), 'not-the-password\n');
+  const wrong = await runCli(['api', 'login', ...tls, '--username', 'admin', '--password-file', join(dir, 'wrong-password'), '--token-file', join(dir, 'token2')]);
+  assert.equal(wrong.code, 2, wrong.stderr);
+  assert.match(wrong.stderr, /rejected the login of "admin".*Check the user name and the password file/);
+  assert.ok(!wrong.stderr.includes('not-the-password'));
+
+  writeFileSync(join(dir, 'not-a-ca.pem'), 'this is not a certificate\n');
+  const badCa = await runCli(['api', 'backups', '--url', fx.url, '--ca', join(dir, 'not-a-ca.pem'), ...tokenArgs()]);
+  assert.equal(badCa.code, 2, badCa.stderr);
+  assert.match(badCa.stderr, /holds no PEM certificate.*https:\/\/<ucp-host>\/ca/);
+
+  const noToken = await runCli(['api', 'backups', ...tls, '--token-file', join(dir, 'no-such-token')]);
+  assert.equal(noToken.code, 2, noToken.stderr);
+  assert.match(noToken.stderr, /Cannot read the token from .*no-such-token.*api login/);
+
+  // The password can come from stdin, so it never touches the disk or argv.
+  const viaStdin = await runCli(['api', 'backups', ...tls, '--username', 'admin', '--password-file', '-', '--json'], { stdin: 'admin-password\n' });
+  assert.equal(viaStdin.code, 0, viaStdin.stderr);
+  assert.ok(Array.isArray(JSON.parse(viaStdin.stdout)));
 });

@@ -4,6 +4,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { UcpApiClient } from '../../src/core/api/ucpApiClient';
@@ -21,7 +22,7 @@ import {
 } from '../../src/core/api/errors';
 import { CancelledError, describeError } from '../../src/core/errors';
 import { ZERO_TIME, SPEC_FIELDS } from '../../src/core/history/record';
-import type { CreateBackupRequest } from '../../src/core/api/schema';
+import { parseBackupId, parseBackupList, type CreateBackupRequest } from '../../src/core/api/schema';
 import { startUcpApiFixture, simulatedRunner, type UcpApiFixture, type RunnerResult } from '../fixtures/ucpApiServer';
 import { makeSelfSignedCert } from '../fixtures/api/selfSignedCert';
 
@@ -53,7 +54,7 @@ function rawPost(path: string, token: string, body: unknown): Promise<{ status: 
       res.on('end', () => resolve({ status: res.statusCode!, body: text }));
     });
     req.on('error', reject);
-    req.end(JSON.stringify(body));
+    req.end(typeof body === 'string' ? body : JSON.stringify(body));
   });
 }
 
@@ -93,6 +94,26 @@ test('the doc curl example spelling (encrypted/logFileName) is accepted by the f
   const rec = await api.waitForBackup(id, { intervalMs: 20 });
   assert.equal(rec.encrypted, false);
   assert.equal(rec.logFileName, 'b2-custom.log');
+});
+
+test("the docs' curl example payload, byte for byte, is answered 200 OK; without a passphrase that backup ends FAILED", async () => {
+  const docsExample = '{"encrypted": true, "includeLogs": true, "fileName": "backup1.tar", "logFileName": "backup1.log", "hostPath": "/secure-location"}';
+  const r = await rawPost('/api/ucp/backup', api.token!, docsExample);
+  assert.equal(r.status, 200, r.body);
+  const rec = await api.waitForBackup((JSON.parse(r.body) as { id: string }).id, { intervalMs: 20 });
+  assert.equal(rec.encrypted, true);
+  assert.equal(rec.backupState, 'FAILED');
+  assert.match(rec.shortError, /needs a passphrase/);
+});
+
+test("the docs' GET /api/ucp/backups example records pass the schema check unchanged", () => {
+  const docsList = [
+    { id: '0d0525dd-948a-41b4-9f25-c6b4cd6d9fe4', encrypted: true, fileName: 'backup2.tar', logFileName: 'backup2.log', backupPath: '/secure-location', backupState: 'SUCCESS', nodeLocation: 'ucp-node-ubuntu-0', shortError: '', created_at: '2019-04-10T21:55:53.775Z', completed_at: '2019-04-10T21:56:01.184Z' },
+    { id: '2cf210df-d641-44ca-bc21-bda757c08d18', encrypted: true, fileName: 'backup1.tar', logFileName: 'backup1.log', backupPath: '/secure-location', backupState: 'IN_PROGRESS', nodeLocation: 'ucp-node-ubuntu-0', shortError: '', created_at: '2019-04-10T01:23:59.404Z', completed_at: '0001-01-01T00:00:00Z' },
+  ];
+  assert.deepEqual(parseBackupList(JSON.parse(JSON.stringify(docsList))), docsList);
+  assert.equal(parseBackupId(JSON.stringify({ id: docsList[0].id })), docsList[0].id);
+  assert.equal(parseBackupId(JSON.stringify(docsList[1].id)), docsList[1].id);
 });
 
 test('a second backup while one runs is refused with the spec message, as AnotherBackupRunningError', async () => {
@@ -185,7 +206,9 @@ test('records that break the Backup schema are refused, never passed on', async 
 
 test('login: a wrong password and an expired token are 401 with a "log in again" hint', async () => {
   const fresh = new UcpApiClient({ url: fx.url, ca: fx.caPem });
-  await assert.rejects(fresh.login('admin', 'wrong'), AuthenticationError);
+  const wrong = await fresh.login('admin', 'wrong').catch((e: unknown) => e);
+  assert.ok(wrong instanceof AuthenticationError, String(wrong));
+  assert.match(wrong.hint!, /user name and the password/);
   await assert.rejects(fresh.listBackups(), AuthenticationError, 'no token: refused before any request');
 
   const token = await fresh.login('admin', 'admin-password');
@@ -215,6 +238,18 @@ test('TLS: the fixture CA is trusted; no CA or an unknown CA fails with the self
   const otherCa = makeSelfSignedCert('some-other-ca').cert;
   await assert.rejects(new UcpApiClient({ url: fx.url, ca: otherCa }).login('admin', 'admin-password'), TlsError);
   assert.ok(await new UcpApiClient({ url: fx.url, insecure: true }).login('admin', 'admin-password'));
+
+  // A certificate from the right CA but for another name: the hint is about --url, not the CA.
+  const elsewhere = makeSelfSignedCert('ucp-elsewhere', 'DNS:ucp.example.invalid');
+  const fx2 = await startUcpApiFixture({ cert: elsewhere });
+  try {
+    const err = await new UcpApiClient({ url: fx2.url, ca: elsewhere.cert }).login('admin', 'admin-password').catch((e: unknown) => e);
+    assert.ok(err instanceof TlsError, String(err));
+    assert.match(err.message, /ERR_TLS_CERT_ALTNAME_INVALID/);
+    assert.match(err.hint!, /not for this host name/);
+  } finally {
+    await fx2.close();
+  }
 });
 
 test('a refused connection, a silent server and a cancelled wait are typed errors', async () => {
@@ -222,7 +257,22 @@ test('a refused connection, a silent server and a cancelled wait are typed error
   await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
   const port = (closed.address() as net.AddressInfo).port;
   await new Promise<void>((r) => closed.close(() => r()));
-  await assert.rejects(new UcpApiClient({ url: `https://127.0.0.1:${port}`, token: 't' }).listBackups(), ConnectionError);
+  const refused = await new UcpApiClient({ url: `https://127.0.0.1:${port}`, token: 't' }).listBackups().catch((e: unknown) => e);
+  assert.ok(refused instanceof ConnectionError, String(refused));
+  assert.match(refused.message, /connection refused by 127\.0\.0\.1:\d+\./);
+  assert.match(refused.hint!, /Check --url/);
+
+  // A plain-HTTP server where UCP's HTTPS port should be.
+  const plain = http.createServer((_q, r) => r.end('hello'));
+  await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
+  try {
+    const url = `https://127.0.0.1:${(plain.address() as net.AddressInfo).port}`;
+    const err = await new UcpApiClient({ url, token: 't' }).listBackups().catch((e: unknown) => e);
+    assert.ok(err instanceof ConnectionError, String(err));
+    assert.match(err.hint!, /not UCP's HTTPS port/);
+  } finally {
+    plain.close();
+  }
 
   // Accepts TCP, never speaks TLS.
   const silent = net.createServer(() => {});

@@ -5,11 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveNode } from '../../src/core/ssh/sshConfig';
+import { ConfigError } from '../../src/core/errors';
 
 const dir = mkdtempSync(join(tmpdir(), 'sshconfig-'));
 const configFile = join(dir, 'config');
@@ -81,4 +82,14 @@ test('a ProxyJump given as user@host:port that is no alias inherits the node key
 test('a host that is no alias keeps its name and gets port 22', () => {
   const ep = resolveNode({ name: 'plain', host: 'node.example.com', username: 'u', sshConfigFile: configFile });
   assert.deepEqual([ep.host, ep.port, ep.dockerSocket], ['node.example.com', 22, '/var/run/docker.sock']);
+});
+
+test('a configured SSH config file that does not exist is a configuration error, as with ssh -F', () => {
+  const missing = join(dir, 'no-such-config');
+  // The reference: OpenSSH refuses a missing -F file too.
+  assert.notEqual(spawnSync('ssh', ['-G', '-F', missing, 'mgr1']).status, 0);
+  assert.throws(
+    () => resolveNode({ name: 'm1', host: 'mgr1', sshConfigFile: missing }),
+    (err: Error) => err instanceof ConfigError && err.message.includes(missing) && /sshConfigFile/.test((err as ConfigError).hint ?? ''),
+  );
 });

@@ -13,8 +13,11 @@ export class UcpApiError extends UcpError {
 
 /** 401: no token, a wrong password, or a token UCP no longer accepts. */
 export class AuthenticationError extends UcpApiError {
-  constructor(message = 'UCP rejected the credentials (401).') {
-    super(message, 'The token may have expired: log in again (`ucp-backup api login`) and retry.', 401, 2);
+  constructor(
+    message = 'UCP rejected the credentials (401).',
+    hint = 'The token may have expired: log in again (`ucp-backup api login`) and retry.',
+  ) {
+    super(message, hint, 401, 2);
   }
 }
 
@@ -60,15 +63,29 @@ export class InvalidResponseError extends UcpApiError {
   }
 }
 
+/** What to do about each certificate problem Node reports (its `err.code`). */
+const TLS_HINTS: Record<string, string> = {
+  ERR_TLS_CERT_ALTNAME_INVALID: 'The certificate is not for this host name: use the name UCP was installed with (its --san list) in --url.',
+  CERT_HAS_EXPIRED: "UCP's certificate has expired: renew it on UCP (or check this machine's clock).",
+  CERT_NOT_YET_VALID: "UCP's certificate is not valid yet: check this machine's clock.",
+};
+const UNTRUSTED_HINT = 'self-signed certificate: pass the UCP CA bundle (--ca FILE, from https://<ucp>/ca) or --insecure.';
+
 export class TlsError extends UcpApiError {
-  constructor(detail: string, options?: { cause?: unknown }) {
-    super(`TLS check of the UCP certificate failed: ${detail}`, 'self-signed certificate: pass the UCP CA bundle (--ca FILE, from https://<ucp>/ca) or --insecure.', undefined, 2, options);
+  constructor(detail: string, code?: string, options?: { cause?: unknown }) {
+    super(`TLS check of the UCP certificate failed: ${detail}.`, (code && TLS_HINTS[code]) || UNTRUSTED_HINT, undefined, 2, options);
   }
 }
 
 export class ConnectionError extends UcpApiError {
-  constructor(detail: string, options?: { cause?: unknown }) {
-    super(`Cannot reach the UCP API: ${detail}`, 'Check --url (https://<ucp-host>[:port]) and that the UCP controller is running.', undefined, 1, options);
+  constructor(detail: string, options?: { cause?: unknown; hint?: string }) {
+    super(
+      `Cannot reach the UCP API: ${detail}.`,
+      options?.hint ?? 'Check --url (https://<ucp-host>[:port], 443 unless UCP was installed with --controller-port) and that ucp-controller is running.',
+      undefined,
+      1,
+      options,
+    );
   }
 }
 

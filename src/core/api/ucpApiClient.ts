@@ -95,7 +95,9 @@ export class UcpApiClient {
   /** POST /auth/login; keeps the token for later calls and returns it. */
   async login(username: string, password: string, opts: CallOptions = {}): Promise<string> {
     const reply = await this.#request('POST', '/auth/login', { username, password }, opts.signal, false);
-    if (reply.status === 401 || reply.status === 403) throw new AuthenticationError(`UCP rejected the login of "${username}" (${reply.status}).`);
+    if (reply.status === 401 || reply.status === 403) {
+      throw new AuthenticationError(`UCP rejected the login of "${username}" (${reply.status}).`, 'Check the user name and the password file (its first line is the password).');
+    }
     this.#expectOk(reply);
     let token: unknown;
     try {
@@ -165,7 +167,7 @@ export class UcpApiClient {
 
   #request(method: string, path: string, body: unknown, signal: AbortSignal | undefined, auth = true): Promise<Reply> {
     throwIfAborted(signal);
-    if (auth && !this.#token) throw new AuthenticationError('No UCP token: log in first.');
+    if (auth && !this.#token) throw new AuthenticationError('No UCP token.', 'Log in first (`ucp-backup api login`, or --username with --password-file).');
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const timeoutMs = this.options.timeoutMs ?? 30_000;
     const url = new URL(path, this.baseUrl);
@@ -204,10 +206,12 @@ function mapTransportError(err: Error & { code?: string }, signal: AbortSignal |
   if (err instanceof UcpApiError) return err;
   if (signal?.aborted || err.name === 'AbortError') return new CancelledError();
   const where = url.host;
-  if (err.code && TLS_CODES.has(err.code)) return new TlsError(`${where}: ${err.message} (${err.code})`, { cause: err });
+  if (err.code && TLS_CODES.has(err.code)) return new TlsError(`${where}: ${err.message} (${err.code})`, err.code, { cause: err });
   if (err.code === 'ECONNREFUSED') return new ConnectionError(`connection refused by ${where}`, { cause: err });
   if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return new ConnectionError(`no such host ${url.hostname}`, { cause: err });
-  if (err.code === 'ECONNRESET' || err.code === 'EPROTO') return new ConnectionError(`${where} closed the connection (${err.code}); is it an HTTPS port?`, { cause: err });
+  if (err.code === 'ECONNRESET' || err.code === 'EPROTO') {
+    return new ConnectionError(`${where} closed the connection (${err.code})`, { cause: err, hint: 'If it does so at once, --url is not UCP\'s HTTPS port: it must point at the UCP controller (https://<ucp-host>[:port]).' });
+  }
   return new ConnectionError(`${where}: ${err.message}`, { cause: err });
 }
 

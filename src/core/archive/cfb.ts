@@ -51,17 +51,21 @@ export class CfbDecryptor {
     this.prev = Buffer.alloc(cipher.blockSize);
   }
 
-  update(chunk: Buffer): Buffer {
+  /** Plaintext of the whole blocks so far, as one or two pieces (no extra copy). */
+  update(chunk: Buffer): Buffer[] {
     const bs = this.cipher.blockSize;
     const data = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
     const full = data.length - (data.length % bs);
     this.carry = Buffer.from(data.subarray(full));
-    if (full === 0) return Buffer.alloc(0);
-    const blocks = data.subarray(0, full);
-    const keystream = this.ecb.update(Buffer.concat([this.prev, blocks.subarray(0, full - bs)], full));
-    this.prev = Buffer.from(blocks.subarray(full - bs));
-    xorInto(keystream, blocks);
-    return keystream;
+    if (full === 0) return [];
+    // E(C[i-1]) for every block: the previous chunk's last block, then this chunk but its last.
+    const head = this.ecb.update(this.prev);
+    xorInto(head, data.subarray(0, bs));
+    this.prev = Buffer.from(data.subarray(full - bs, full));
+    if (full === bs) return [head];
+    const rest = this.ecb.update(data.subarray(0, full - bs));
+    xorInto(rest, data.subarray(bs, full));
+    return [head, rest];
   }
 
   /** The last, partial block (CFB needs no padding). */

@@ -12,7 +12,9 @@ const ARMOR_BEGIN = '-----BEGIN PGP MESSAGE-----';
 export function detectArchive(head: Uint8Array): { kind: ArchiveKind; what?: string } {
   if (head.length === 0) return { kind: 'other', what: 'an empty file' };
   const text = Buffer.from(head.subarray(0, 256)).toString('latin1');
-  if (text.trimStart().startsWith(ARMOR_BEGIN)) return { kind: 'openpgp-armored' };
+  const t = text.trimStart();
+  // A file cut inside the BEGIN line is still armor (the decoder then reports the truncation).
+  if (t.startsWith(ARMOR_BEGIN) || (t.length >= 5 && ARMOR_BEGIN.startsWith(t))) return { kind: 'openpgp-armored' };
   if (head.length >= 512 && isTarHeader(head)) return { kind: 'tar' };
   const tag = openpgpFirstTag(head[0]);
   // A passphrase-encrypted message starts with a symmetric-key session key packet (3);

@@ -75,7 +75,7 @@ async function sessionKey(skesks: Buffer[], passphrase: string, info: DecryptInf
   const esk = p.subarray(s2k.end);
   if (esk.length === 0) return { cipher: kekCipher, key: kek };
   const dec = new CfbDecryptor(kekCipher, kek);
-  const plain = Buffer.concat([dec.update(esk), dec.final()]);
+  const plain = Buffer.concat([...dec.update(esk), dec.final()]);
   const sessionAlgo = plain[0];
   const name = CIPHER_NAMES[sessionAlgo];
   const cipher = fastCipher(sessionAlgo);
@@ -90,8 +90,7 @@ async function sessionKey(skesks: Buffer[], passphrase: string, info: DecryptInf
 async function* decrypt(ciphertext: AsyncIterable<Buffer>, cipher: CipherInfo, key: Buffer): AsyncGenerator<Buffer> {
   const d = new CfbDecryptor(cipher, key);
   for await (const c of coalesce(ciphertext)) {
-    const p = d.update(c);
-    if (p.length) yield p;
+    yield* d.update(c);
   }
   const last = d.final();
   if (last.length) yield last;

@@ -65,11 +65,12 @@ export async function* packetBody(r: ByteReader, h: PacketHeader): AsyncGenerato
  * Joins small pieces into blocks of at least `min` bytes: gpg and OpenPGP.js write bodies
  * in partial chunks of a few KiB, and bulk ciphers and hashes are much faster on big blocks.
  */
-export async function* coalesce(source: AsyncIterable<Buffer>, min = 256 * 1024): AsyncGenerator<Buffer> {
+export async function* coalesce(source: AsyncIterable<Buffer>, min = 64 * 1024): AsyncGenerator<Buffer> {
   let parts: Buffer[] = [];
   let total = 0;
   for await (const piece of source) {
-    if (total === 0 && piece.length >= min) {
+    // Pass big pieces through when word-aligned (the CFB XOR runs a word at a time on those).
+    if (total === 0 && piece.length >= min && (piece.byteOffset & 7) === 0) {
       yield piece;
       continue;
     }

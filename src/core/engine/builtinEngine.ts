@@ -69,9 +69,18 @@ export async function builtinBackup(ctx: EngineContext, sink: FileSink): Promise
     const reader = await createVolumeReader(docker, BACKED_UP_VOLUMES, { image: ctx.helperImage, runId: ctx.runId, selinux: node.selinux }, 'volumes');
     try {
       for (const [i, v] of BACKED_UP_VOLUMES.entries()) {
-        ctx.step('volumes', `Backing up volume ${v}`, AT.volumes + Math.round(((AT.etcd - AT.volumes) * i) / BACKED_UP_VOLUMES.length), writer.dataBytes);
-        const n = await backupVolume(reader, v, writer, signal, () => undefined);
-        ctx.log(`volumes: ${v}: ${n} entries`);
+        const percent = AT.volumes + Math.round(((AT.etcd - AT.volumes) * i) / BACKED_UP_VOLUMES.length);
+        ctx.step('volumes', `Backing up volume ${v}`, percent, writer.dataBytes);
+        // Byte progress inside a volume: on its first data and then every MiB.
+        let copied = 0;
+        let reported = -1;
+        const n = await backupVolume(reader, v, writer, signal, (bytes) => {
+          copied += bytes;
+          if (reported >= 0 && copied - reported < 1 << 20) return;
+          reported = copied;
+          ctx.step('volumes', `Backing up volume ${v}: ${copied} bytes`, percent, writer.dataBytes);
+        });
+        ctx.log(`volumes: ${v}: ${n} entries, ${copied} bytes`);
       }
     } finally {
       await removeQuietly(reader);

@@ -15,6 +15,7 @@ import { once } from 'node:events';
 import type Docker from 'dockerode';
 import { DestinationExistsError, DestinationNotWritableError, BackupStepError } from './errors';
 import { createHelper, removeQuietly, execShort, demux, CappedText, dockerMessage } from './dockerStreams';
+import type { Written } from './outputPipeline';
 
 export interface FileSink {
   stream: Writable;
@@ -36,6 +37,15 @@ export interface ArchiveTarget {
 
 export function partialName(name: string, runId: string): string {
   return `.${name}.partial-${runId.slice(0, 8)}`;
+}
+
+/**
+ * Temp name for a file another program writes under a name we give (the official image's
+ * `--file`): keeps the `.tar` ending so the log it writes beside it is found by logNameFor.
+ */
+export function partialTarName(name: string, runId: string): string {
+  const m = /^(.*?)(\.tar)?$/i.exec(name)!;
+  return `.${m[1]}.partial-${runId.slice(0, 8)}${m[2] ?? ''}`;
 }
 
 /** The spec's API example pairs backup1.tar with backup1.log. */
@@ -167,6 +177,28 @@ export class HostTarget implements ArchiveTarget {
         await execShort(h, ['rm', '-f', tmp]).catch(() => undefined);
       },
     };
+  }
+
+  /**
+   * Publishes a file someone else wrote into the folder (the official image): renames it to
+   * its final name and returns its size and SHA-256, computed on the node.
+   */
+  async publish(tmpName: string, name: string): Promise<Written> {
+    const h = await this.start();
+    const mv = await execShort(h, ['sh', '-c', 'test -f "$0" && mv -f "$0" "$1" && wc -c < "$1" && sha256sum "$1"', `/backup/${tmpName}`, `/backup/${name}`]);
+    if (mv.exitCode !== 0) throw new BackupStepError('write', `${this.backupPath}/${tmpName} was not written on ${this.opts.node} (${mv.stderr.trim() || `exit ${mv.exitCode}`})`);
+    const [size, sum] = mv.stdout.trim().split('\n');
+    return { size: Number(size), sha256: sum.split(/\s+/)[0] };
+  }
+
+  /**
+   * Removes every file whose name starts with `tmpStem` after a failed or cancelled run: the
+   * stem carries our run id, so whatever the writer made of it (its own temp names, the log)
+   * is ours to remove.
+   */
+  async discard(tmpStem: string): Promise<void> {
+    const h = await this.start();
+    await execShort(h, ['sh', '-c', 'rm -f -- "$0"*', `/backup/${tmpStem}`]);
   }
 
   async close(): Promise<void> {

@@ -2,11 +2,14 @@
  * The official engine: runs `docker/ucp:<version>` (or `mirantis/ucp:<version>`) exactly as
  * the spec shows — `--rm --interactive --log-driver none --name ucp`, the node's Docker socket
  * at /var/run/docker.sock, `--security-opt label=disable` under SELinux, `backup
- * --passphrase … | --no-passphrase` — in the spec's stdout form ("streams it to stdout"), so
- * the archive flows into the same destination sink as the built-in engine's. `--jsonlog`
- * progress on stderr becomes our progress events.
+ * --passphrase … | --no-passphrase`, `--jsonlog` — in either of the spec's two forms:
+ * - stdout ("streams it to stdout"): the archive flows into the same destination sink as the
+ *   built-in engine's (a local file);
+ * - host file: the host folder bind-mounted at /backup and `--file <name> [--include-logs]`,
+ *   the image writing the file itself (the spec's first example).
+ * `--jsonlog` lines on stderr become our progress events.
  */
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough, Writable, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type Docker from 'dockerode';
 import type { FileSink } from './destination';
@@ -17,7 +20,13 @@ import type { UcpNodeInfo } from './ucpNode';
 import type { StepName } from '../progress';
 import { throwIfAborted, CancelledError } from '../errors';
 
+/** The spec's `--name ucp`. */
 export const OFFICIAL_CONTAINER_NAME = 'ucp';
+/** Where the host folder is mounted in the spec's example (`--volume /tmp:/backup`). */
+export const OFFICIAL_BACKUP_DIR = '/backup';
+
+/** How long a cancelled official run may take to clean up after SIGTERM. */
+const KILL_GRACE_MS = 15_000;
 
 /** The official image matching the cluster's version, when it is on the node. */
 export async function findOfficialImage(docker: Docker, node: UcpNodeInfo, required: boolean): Promise<string | undefined> {
@@ -35,9 +44,20 @@ export async function findOfficialImage(docker: Docker, node: UcpNodeInfo, requi
   return undefined;
 }
 
-/** The `backup` arguments of the spec (stdout form); `--jsonlog` for machine-readable progress. */
-export function officialArgs(passphrase: string | undefined): string[] {
-  return ['backup', ...(passphrase !== undefined ? ['--passphrase', passphrase] : ['--no-passphrase']), '--jsonlog'];
+/** Where the official image puts the archive: stdout, or a file in the bind-mounted host folder. */
+export type OfficialOutput = { kind: 'stdout'; sink: FileSink } | { kind: 'hostFile'; hostPath: string; fileName: string; includeLogs: boolean };
+
+/**
+ * The `backup` arguments of the spec. `--file`/`--include-logs` only in the host-file form
+ * (the spec: --include-logs works only with --file); `--jsonlog` for machine-readable progress.
+ */
+export function officialArgs(passphrase: string | undefined, file?: { fileName: string; includeLogs: boolean }): string[] {
+  return [
+    'backup',
+    ...(file ? ['--file', file.fileName, ...(file.includeLogs ? ['--include-logs'] : [])] : []),
+    ...(passphrase !== undefined ? ['--passphrase', passphrase] : ['--no-passphrase']),
+    '--jsonlog',
+  ];
 }
 
 /** Maps a `--jsonlog` message to the spec's step it reports. */
@@ -58,23 +78,60 @@ export interface OfficialContext {
   image: string;
   runId: string;
   passphrase?: string;
-  /** The node's Docker socket path (NodeConfig.dockerSocket). */
+  /** The node's Docker socket path (NodeConfig.dockerSocket), mounted as the spec's /var/run/docker.sock. */
   dockerSocket?: string;
   step(step: StepName, message: string, percent?: number, bytes?: number): void;
   log(line: string): void;
   signal?: AbortSignal;
 }
 
-export async function officialBackup(ctx: OfficialContext, sink: FileSink): Promise<Written> {
+/** Turns the image's stderr (`--jsonlog`: one JSON object per line) into log lines and progress. */
+function jsonlogReader(ctx: OfficialContext, onError: (msg: string) => void): Writable {
+  let pending = '';
+  return new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      pending += chunk.toString('utf8');
+      let i: number;
+      while ((i = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, i).trim();
+        pending = pending.slice(i + 1);
+        if (!line) continue;
+        try {
+          const j = JSON.parse(line) as { level?: string; msg?: string };
+          const msg = j.msg ?? line;
+          if (j.level === 'error' || j.level === 'fatal') onError(msg);
+          ctx.log(`official: ${j.level ?? 'info'}: ${msg}`);
+          const s = stepOfMessage(msg);
+          if (s) ctx.step(s, msg);
+        } catch {
+          ctx.log(`official: ${line}`);
+        }
+      }
+      cb();
+    },
+  });
+}
+
+/**
+ * Runs the official backup. Stdout form: resolves with the size/SHA-256 of what went to the
+ * sink. Host-file form: resolves once the image exited 0 (the caller publishes the file).
+ */
+export async function officialBackup(ctx: OfficialContext, output: OfficialOutput): Promise<Written | undefined> {
   const { docker, signal } = ctx;
   throwIfAborted(signal);
   const hasBridge = (await docker.listNetworks({ filters: { name: ['bridge'] } })).some((n) => n.Name === 'bridge');
+  const file = output.kind === 'hostFile' ? output : undefined;
+  // The spec's command takes the passphrase as `--passphrase "secret12chars"`; the image reads
+  // it nowhere else (`-i` prompts on a TTY and ignores --file). So it is in this container's
+  // command on the node — never in a process on the admin's machine — only while the run
+  // lasts (`--rm`) and never in a log (`--log-driver none`; our own log redacts it).
+  const cmd = officialArgs(ctx.passphrase, file);
   let container: Docker.Container;
   try {
     container = await docker.createContainer({
       name: OFFICIAL_CONTAINER_NAME,
       Image: ctx.image,
-      Cmd: officialArgs(ctx.passphrase),
+      Cmd: cmd,
       // --interactive
       OpenStdin: true,
       StdinOnce: true,
@@ -85,7 +142,7 @@ export async function officialBackup(ctx: OfficialContext, sink: FileSink): Prom
       HostConfig: {
         AutoRemove: true,
         LogConfig: { Type: 'none', Config: {} },
-        Binds: [`${ctx.dockerSocket ?? '/var/run/docker.sock'}:/var/run/docker.sock`],
+        Binds: [`${ctx.dockerSocket ?? '/var/run/docker.sock'}:/var/run/docker.sock`, ...(file ? [`${file.hostPath}:${OFFICIAL_BACKUP_DIR}`] : [])],
         SecurityOpt: ctx.node.selinux ? ['label=disable'] : undefined,
         // The backup talks only to the socket; nodes without a default bridge need "none".
         NetworkMode: hasBridge ? undefined : 'none',
@@ -97,56 +154,58 @@ export async function officialBackup(ctx: OfficialContext, sink: FileSink): Prom
     }
     throw err;
   }
-  ctx.log(`official: running ${ctx.image} ${officialArgs(ctx.passphrase !== undefined ? '<passphrase>' : undefined).join(' ')}`);
-  const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as NodeJS.ReadWriteStream & import('node:stream').Duplex;
-  // Nothing to answer on stdin: end it so the image never waits for input.
-  stream.end();
-  const exited = container.wait({ condition: 'next-exit' }) as Promise<{ StatusCode: number }>;
-  const stdout = new PassThrough();
+  const shown = officialArgs(ctx.passphrase !== undefined ? '<passphrase>' : undefined, file);
+  ctx.log(`official: docker container run --rm --interactive --log-driver none${ctx.node.selinux ? ' --security-opt label=disable' : ''} --name ${OFFICIAL_CONTAINER_NAME} --volume ${ctx.dockerSocket ?? '/var/run/docker.sock'}:/var/run/docker.sock${file ? ` --volume ${file.hostPath}:${OFFICIAL_BACKUP_DIR}` : ''} ${ctx.image} ${shown.join(' ')}`);
   let lastError = '';
-  let pending = '';
-  const stderr = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      pending += chunk.toString('utf8');
-      let i: number;
-      while ((i = pending.indexOf('\n')) >= 0) {
-        const line = pending.slice(0, i).trim();
-        pending = pending.slice(i + 1);
-        if (!line) continue;
-        try {
-          const j = JSON.parse(line) as { level?: string; msg?: string };
-          const msg = j.msg ?? line;
-          if (j.level === 'error' || j.level === 'fatal') lastError = msg;
-          ctx.log(`official: ${j.level ?? 'info'}: ${msg}`);
-          const s = stepOfMessage(msg);
-          if (s) ctx.step(s, msg);
-        } catch {
-          ctx.log(`official: ${line}`);
-        }
-      }
-      cb();
-    },
-  });
+  const stderr = jsonlogReader(ctx, (m) => (lastError = m));
+  const stdout = new PassThrough();
   const counted = hashing();
+  let stream: Duplex | undefined;
+  let exited: Promise<{ StatusCode: number }> | undefined;
+  // Cancel = SIGTERM, so the image can unpause what it paused and remove its helpers;
+  // SIGKILL only if it has not exited after a grace period.
+  let killTimer: NodeJS.Timeout | undefined;
   const onAbort = () => {
-    container.kill().catch(() => undefined);
-    stream.destroy();
+    container.kill({ signal: 'SIGTERM' }).catch(() => undefined);
+    killTimer = setTimeout(() => {
+      container.kill({ signal: 'SIGKILL' }).catch(() => undefined);
+      stream?.destroy();
+    }, KILL_GRACE_MS);
   };
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
+    stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;
+    // Nothing to answer on stdin: end it so the image never waits for input.
+    stream.end();
+    exited = container.wait({ condition: 'next-exit' }) as Promise<{ StatusCode: number }>;
+    // Observed before it is awaited: a failed start must not leave an unhandled rejection.
+    exited.catch(() => undefined);
     await container.start();
+    throwIfAborted(signal);
     const split = demux(stream, stdout, stderr).then(() => stdout.end());
-    await Promise.all([split, pipeline(stdout, counted, sink.stream)]);
+    if (output.kind === 'stdout') await Promise.all([split, pipeline(stdout, counted, output.sink.stream)]);
+    else {
+      stdout.resume();
+      await split;
+    }
     const { StatusCode } = await exited;
     throwIfAborted(signal);
     if (StatusCode !== 0) throw new BackupStepError('write', `${ctx.image} backup exited with code ${StatusCode}${lastError ? `: ${lastError}` : ''}`);
-    return counted.result();
+    if (output.kind === 'stdout') {
+      const w = counted.result();
+      // An exit 0 with nothing on stdout is not a backup.
+      if (w.size === 0) throw new BackupStepError('write', `${ctx.image} backup wrote nothing to stdout`);
+      return w;
+    }
+    return undefined;
   } catch (err) {
     if (signal?.aborted) throw new CancelledError();
     if (err instanceof BackupStepError) throw err;
     throw new BackupStepError('write', `the official backup failed: ${dockerMessage(err)}`, undefined, { cause: err });
   } finally {
     signal?.removeEventListener('abort', onAbort);
+    clearTimeout(killTimer);
+    stream?.destroy();
     // --rm removes it on exit; make sure a killed or failed run leaves nothing either.
     await container.remove({ force: true }).catch(() => undefined);
   }

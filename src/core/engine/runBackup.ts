@@ -15,12 +15,12 @@ import { LocalHistory } from '../history/localHistory';
 import { BackupLock } from '../lock/clusterLock';
 import { MIN_PASSPHRASE_LENGTH } from '../archive/pgp';
 import { builtinBackup } from './builtinEngine';
-import { HostTarget, LocalTarget, logNameFor, type ArchiveTarget } from './destination';
+import { HostTarget, LocalTarget, logNameFor, partialTarName, type ArchiveTarget } from './destination';
 import { removeLeftoverHelpers } from './dockerStreams';
 import { WeakPassphraseError, BackupRunningError } from './errors';
 import { pickHelperImage } from './helperImage';
 import { findOfficialImage, officialBackup } from './officialEngine';
-import { writeBuffer } from './outputPipeline';
+import { writeBuffer, type Written } from './outputPipeline';
 import { inspectUcpNode } from './ucpNode';
 
 export type EngineChoice = 'auto' | 'builtin' | 'official';
@@ -47,6 +47,8 @@ export interface BackupDeps {
   log?: (line: string) => void;
   /** Where local-file records are kept (tests pass their own). */
   localHistory?: LocalHistory;
+  /** Called with a copy of the record each time it is stored (IN_PROGRESS, then SUCCESS | FAILED). */
+  onRecord?: (record: BackupRecord) => void;
 }
 
 export const CANCELLED_ERROR = 'cancelled by user';
@@ -113,9 +115,11 @@ export async function runBackup(request: BackupRequest, deps: BackupDeps): Promi
   const save = async () => {
     await updateClusterRecord(docker, record).catch((err) => log(`history: could not update the cluster record: ${(err as Error).message}`));
     if (record.location === 'local') await local.put(record);
+    deps.onRecord?.({ ...record });
   };
   await createClusterRecord(docker, record);
   if (record.location === 'local') await local.put(record);
+  deps.onRecord?.({ ...record });
 
   let lock: BackupLock | undefined;
   try {
@@ -127,29 +131,47 @@ export async function runBackup(request: BackupRequest, deps: BackupDeps): Promi
 
     const official = request.engine === 'builtin' ? undefined : await findOfficialImage(docker, node, request.engine === 'official');
     record.engine = official ? 'official' : 'builtin';
+    const officialContext = (image: string) => ({ docker, node, image, runId: id, passphrase: request.passphrase, dockerSocket: deps.node.dockerSocket, step, log, signal });
     if (target instanceof HostTarget) target.image = await pickHelperImage(docker, node, id, true);
     await target.validate(request.includeLogs ? [record.fileName, record.logFileName] : [record.fileName]);
     log(`validation: destination ${target.location === 'host' ? `${node.hostname}:` : ''}${target.backupPath}/${record.fileName} is writable`);
 
-    const sink = await target.openFile(record.fileName);
-    let written;
-    try {
-      if (official) {
-        written = await officialBackup({ docker, node, image: official, runId: id, passphrase: request.passphrase, dockerSocket: deps.node.dockerSocket, step, log, signal }, sink);
-      } else {
-        const helperImage = await pickHelperImage(docker, node, id, false);
-        written = await builtinBackup({ docker, node, runId: id, helperImage, passphrase: request.passphrase, step, log, signal }, sink);
+    let written: Written;
+    /** The official image in the host-file form writes (and encrypts) the log itself. */
+    let logDone = false;
+    if (official && target instanceof HostTarget) {
+      // The spec's first form: the folder bind-mounted, `--file` under a temp name we publish.
+      const tmp = partialTarName(record.fileName, id);
+      const tmpLog = logNameFor(tmp);
+      try {
+        await officialBackup(officialContext(official), { kind: 'hostFile', hostPath: target.backupPath, fileName: tmp, includeLogs: request.includeLogs });
+        written = await target.publish(tmp, record.fileName);
+        if (request.includeLogs) await target.publish(tmpLog, record.logFileName);
+      } catch (err) {
+        await target.discard(partialTarName(record.fileName, id).replace(/\.tar$/i, '')).catch(() => undefined);
+        throw err;
       }
-      await sink.commit(written.size);
-    } catch (err) {
-      await sink.abort();
-      throw err;
+      logDone = true;
+    } else {
+      const sink = await target.openFile(record.fileName);
+      try {
+        if (official) {
+          written = (await officialBackup(officialContext(official), { kind: 'stdout', sink }))!;
+        } else {
+          const helperImage = await pickHelperImage(docker, node, id, false);
+          written = await builtinBackup({ docker, node, runId: id, helperImage, passphrase: request.passphrase, step, log, signal }, sink);
+        }
+        await sink.commit(written.size);
+      } catch (err) {
+        await sink.abort();
+        throw err;
+      }
     }
     record.size = written.size;
     record.sha256 = written.sha256;
     step('write', `Wrote ${target.backupPath}/${record.fileName} (${written.size} bytes, sha256 ${written.sha256})`, 100, written.size);
 
-    if (request.includeLogs) {
+    if (request.includeLogs && !logDone) {
       log(`log: writing ${record.logFileName}${request.passphrase ? ' (encrypted)' : ''}`);
       const logSink = await target.openFile(record.logFileName);
       try {

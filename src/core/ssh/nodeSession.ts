@@ -186,6 +186,7 @@ export class NodeSession {
       const client = new Client();
       let hostKeyError: Error | undefined;
       let lastMethod: string | undefined;
+      const tried: string[] = [];
       let settled = false;
       const fail = (err: Error) => {
         if (settled) return;
@@ -255,7 +256,7 @@ export class NodeSession {
         resolve(client);
       });
       client.on('error', (err: Error & { level?: string; code?: string }) => {
-        fail(hostKeyError ?? this.describeConnectError(ep, err, lastMethod, methods));
+        fail(hostKeyError ?? this.describeConnectError(ep, err, tried));
       });
       client.on('close', () => fail(hostKeyError ?? new ConnectError(ep, 'closed', 'the server closed the connection during the handshake')));
 
@@ -275,7 +276,10 @@ export class NodeSession {
         keepaliveCountMax: 3,
         authHandler: (_left: unknown, _partial: unknown, next: (m: unknown) => void) => {
           const m = methods.shift();
-          lastMethod = m?.label;
+          if (m) {
+            tried.push(m.label);
+            lastMethod = m.label;
+          }
           next(m?.method ?? false);
         },
       } as ConnectConfig;
@@ -283,9 +287,9 @@ export class NodeSession {
     });
   }
 
-  private describeConnectError(ep: ResolvedEndpoint, err: Error & { level?: string; code?: string }, lastMethod: string | undefined, left: AuthMethodList): Error {
+  private describeConnectError(ep: ResolvedEndpoint, err: Error & { level?: string; code?: string }, tried: string[]): Error {
     if (err.level === 'client-authentication') {
-      return new AuthFailedError(ep, ep.username, lastMethod ? `the server accepted none of the offered keys (${lastMethod}${left.length ? '' : ', no more to try'})` : 'no key to offer');
+      return new AuthFailedError(ep, ep.username, tried.length ? `the server accepted none of the offered keys (tried ${tried.join(', ')})` : 'no key was offered');
     }
     switch (err.code) {
       case 'ECONNREFUSED':

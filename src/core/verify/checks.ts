@@ -36,10 +36,11 @@ export function buildChecks(x: {
   add('names', 'Entry names safe to list and extract', c.unsafeCount === 0, c.unsafeCount === 0 ? 'no absolute paths, ".." or control characters' : `${c.unsafeCount} unsafe: ${unsafe.slice(0, 5).join('; ')}`);
 
   const manifest = c.manifestResult();
+  const manifestTitle = c.hashEntries ? 'Manifest SHA-256s match' : 'Manifest entries and sizes match';
   if (manifest) {
-    if ('error' in manifest) add('manifest', 'Manifest SHA-256s match', false, `${displayName(manifest.name)}: ${manifest.error}`);
-    else if (c.indexOverflow) add('manifest', 'Manifest SHA-256s match', false, 'too many entries to compare with the manifest');
-    else add('manifest', 'Manifest SHA-256s match', manifest.pass, manifest.reason);
+    if ('error' in manifest) add('manifest', manifestTitle, false, `${displayName(manifest.name)}: ${manifest.error}`);
+    else if (c.indexOverflow) add('manifest', manifestTitle, false, 'too many entries to compare with the manifest');
+    else add('manifest', manifestTitle, manifest.pass, manifest.reason);
   }
 
   if (c.etcd.length === 0) add('etcd', 'etcd snapshot header sane', false, 'no ./ucp-backup/<id>/etcd.backup.db in the archive');

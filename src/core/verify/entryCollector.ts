@@ -31,7 +31,10 @@ export class EntryCollector {
   private manifestCheck?: { summary: ManifestSummary; pass: boolean; reason: string } | { error: string; name: string };
   private versions: FoundVersion[] = [];
 
-  constructor(private readonly maxListed: number) {}
+  constructor(
+    private readonly maxListed: number,
+    readonly hashEntries = true,
+  ) {}
 
   onEntry(h: TarHeader): EntryObserver | undefined {
     const info: EntryInfo = {
@@ -59,8 +62,9 @@ export class EntryCollector {
     }
     if (!HASHED_TYPES.has(h.type)) return undefined;
 
-    const hash = createHash('sha256');
     const extra = this.extraObserver(h);
+    if (!this.hashEntries) return extra;
+    const hash = createHash('sha256');
     return {
       data(chunk) {
         hash.update(chunk);
@@ -101,7 +105,7 @@ export class EntryCollector {
   manifestResult(): { summary: ManifestSummary; pass: boolean; reason: string } | { error: string; name: string } | undefined {
     if (this.manifestCheck || !this.manifestText) return this.manifestCheck;
     const parsed = parseManifest(this.manifestText.text);
-    this.manifestCheck = typeof parsed === 'string' ? { error: parsed, name: this.manifestText.name } : checkManifest(this.manifestText.name, parsed, this.seen);
+    this.manifestCheck = typeof parsed === 'string' ? { error: parsed, name: this.manifestText.name } : checkManifest(this.manifestText.name, parsed, this.seen, this.hashEntries);
     return this.manifestCheck;
   }
 

@@ -72,8 +72,10 @@ export interface VerifyReport {
   checks: Check[];
   manifest?: ManifestSummary;
   ucpVersion?: string;
-  /** SHA-256 (hex) of the file as read (ciphertext when encrypted). */
-  sha256: string;
+  /** SHA-256 (hex) of the file as read (ciphertext when encrypted), when asked for (fileSha256). */
+  sha256?: string;
+  /** Whether entries carry their SHA-256 (hashEntries). */
+  entriesHashed: boolean;
   /** Bytes of the file as read. */
   bytes: number;
   /** Bytes of tar data (plaintext). */

@@ -5,7 +5,7 @@
  * for any size, and a file still on a manager is verified without downloading it first.
  * Used by the VS Code verify command, the details webview and `ucp-backup verify`.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
@@ -13,6 +13,7 @@ import { CancelledError, UcpError } from '../errors';
 import type { ProgressSink } from '../progress';
 import { detectArchive, DETECT_BYTES } from '../archive/detect';
 import { CorruptArchiveError, IntegrityError, NotABackupError, PassphraseRequiredError } from '../archive/errors';
+import { dearmor } from '../archive/armor';
 import { decryptOpenPgp, NeedsOpenPgpJs, type DecryptInfo } from '../archive/openpgpDecrypt';
 import { decryptStream } from '../archive/pgp';
 import { TarScanner } from '../archive/tarScanner';
@@ -33,6 +34,15 @@ export interface VerifyOptions {
   onProgress?: ProgressSink;
   /** Entries listed in the report (all are still counted and checked). Default 10,000. */
   maxEntriesInReport?: number;
+  /**
+   * SHA-256 of every regular entry (for `diff` and the manifest's per-entry hashes). Default:
+   * only for plain tar. In an encrypted archive the MDC (SHA-1 over every plaintext byte)
+   * already proves each byte is what was written, and a second hash over the same bytes
+   * would double verify's CPU time (docs/bench-verify.md).
+   */
+  hashEntries?: boolean;
+  /** SHA-256 of the file as read (report.sha256), e.g. to compare with a record. Default off: one more pass over every byte. */
+  fileSha256?: boolean;
 }
 
 /** An error reading the source itself (file or SSH stream): not the archive's fault. */
@@ -42,15 +52,17 @@ export class SourceReadError extends UcpError {
   }
 }
 
-const READ_CHUNK = 256 * 1024;
+const READ_CHUNK = 64 * 1024;
 
 export async function verifyBackup(source: VerifySource, options: VerifyOptions = {}): Promise<VerifyReport> {
   const label = source.kind === 'file' ? source.path : source.label;
   const total = source.kind === 'file' ? await fileSize(source.path) : source.size;
   const getPassphrase = passphraseOnce(options.passphrase);
 
-  let attempt = await readOnce(source, label, total, options, getPassphrase, false);
-  if (attempt === 'retry-with-openpgpjs') attempt = await readOnce(source, label, total, options, getPassphrase, true);
+  const info: DecryptInfo = {};
+  let attempt = await readOnce(source, label, total, options, getPassphrase, info, false);
+  // Only bzip2, AEAD and ciphers OpenSSL lacks get here, before any plaintext was read.
+  if (attempt === 'retry-with-openpgpjs') attempt = await readOnce(source, label, total, options, getPassphrase, info, true);
   if (attempt === 'retry-with-openpgpjs') throw new Error('unreachable');
   return attempt;
 }
@@ -61,41 +73,52 @@ async function readOnce(
   total: number | undefined,
   options: VerifyOptions,
   getPassphrase: () => Promise<string>,
+  info: DecryptInfo,
   useOpenPgpJs: boolean,
 ): Promise<VerifyReport | 'retry-with-openpgpjs'> {
   const input = await openSource(source, label);
-  const tap = new HashingTap(input, label, total, options);
+  // A streamed source may learn its size only once open (Docker's archive header).
+  const tap = new HashingTap(input, label, total ?? (source.kind === 'stream' ? source.size : undefined), options);
   try {
     const { head, stream } = await peek(tap.chunks(), DETECT_BYTES);
     const kind = detectArchive(head);
     if (kind.kind === 'other') throw new NotABackupError(`${label} is not a UCP backup: it is ${kind.what}.`);
 
-    const info: DecryptInfo = {};
     const encrypted = kind.kind !== 'tar';
+    const binary = kind.kind === 'openpgp-armored' ? dearmor(stream) : stream;
+    let decryptError: UcpError | undefined;
     let plaintext: AsyncIterable<Buffer>;
     if (!encrypted) plaintext = stream;
-    else if (kind.kind === 'openpgp-binary' && !useOpenPgpJs) plaintext = decryptOpenPgp(stream, getPassphrase, info);
+    else if (!useOpenPgpJs) plaintext = decryptOpenPgp(binary, getPassphrase, info);
     else {
       const passphrase = await getPassphrase();
-      plaintext = await decryptStream(Readable.from(stream), passphrase, { armored: kind.kind === 'openpgp-armored' });
+      try {
+        plaintext = await decryptStream(Readable.from(binary), passphrase);
+      } catch (err) {
+        // OpenPGP.js reads the first packets before it returns: damage there is found here.
+        if (!(err instanceof IntegrityError || err instanceof CorruptArchiveError)) throw err;
+        decryptError = err;
+        plaintext = Readable.from([]);
+      }
     }
 
-    const collector = new EntryCollector(options.maxEntriesInReport ?? 10_000);
+    const collector = new EntryCollector(options.maxEntriesInReport ?? 10_000, options.hashEntries ?? !encrypted);
     const tar = new TarScanner((h) => collector.onEntry(h));
     let tarBytes = 0;
-    let decryptError: UcpError | undefined;
     try {
       for await (const chunk of plaintext) {
         tarBytes += chunk.length;
         tar.write(chunk);
       }
+      // The armor's END line and CRC come after the OpenPGP message: read them too.
+      if (binary !== stream && !decryptError) for await (const _ of binary);
     } catch (err) {
       if (err instanceof NeedsOpenPgpJs && tarBytes === 0) return 'retry-with-openpgpjs';
       if (err instanceof IntegrityError || err instanceof CorruptArchiveError) decryptError = err;
       else throw err;
     }
     tar.end();
-    await tap.drain(); // the file hash covers every byte, also after the OpenPGP data
+    await tap.drain(); // the byte count and file hash cover every byte, also after the OpenPGP data
 
     const checks = buildChecks({ encrypted, info, tar, collector, decryptError, clusterVersion: options.clusterVersion });
     return {
@@ -111,6 +134,7 @@ async function readOnce(
       manifest: collector.manifestSummary,
       ucpVersion: collector.ucpVersion?.version,
       sha256: tap.sha256(),
+      entriesHashed: collector.hashEntries,
       bytes: tap.bytes,
       tarBytes,
     };
@@ -150,7 +174,7 @@ function passphraseOnce(p: VerifyOptions['passphrase']): () => Promise<string> {
 /** Reads the source once: SHA-256 and byte count of the file as read, progress, cancellation. */
 class HashingTap {
   bytes = 0;
-  private readonly hash = createHash('sha256');
+  private readonly hash?: Hash;
   private readonly it: AsyncIterator<Buffer>;
   private lastReport = 0;
 
@@ -161,6 +185,7 @@ class HashingTap {
     private readonly options: VerifyOptions,
   ) {
     this.it = input[Symbol.asyncIterator]();
+    if (options.fileSha256) this.hash = createHash('sha256');
   }
 
   async *chunks(): AsyncGenerator<Buffer> {
@@ -181,7 +206,7 @@ class HashingTap {
     }
     if (r.done) return undefined;
     const chunk = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
-    this.hash.update(chunk);
+    this.hash?.update(chunk);
     this.bytes += chunk.length;
     if (this.options.onProgress && this.bytes - this.lastReport >= 32 * 1024 * 1024) {
       this.lastReport = this.bytes;
@@ -200,8 +225,8 @@ class HashingTap {
     while ((await this.next()) !== undefined);
   }
 
-  sha256(): string {
-    return this.hash.digest('hex');
+  sha256(): string | undefined {
+    return this.hash?.digest('hex');
   }
 }
 

@@ -53,14 +53,14 @@ function isArgs(a: unknown): a is BackupNowArgs {
 async function pickDestination(services: Services, cluster: ClusterConfig, node: NodeConfig): Promise<BackupRequest['destination'] | undefined> {
   const choice = await vscode.window.showQuickPick(
     [
-      { label: LOCAL_FILE, description: 'stream the archive to this machine', kind: 'local' as const },
-      { label: hostPathLabel(node.name), description: `a folder on the node owned by nobody:nogroup (spec), e.g. ${services.defaultHostPath()}`, kind: 'host' as const },
+      { label: LOCAL_FILE, description: 'stream the archive to this machine', dest: 'local' as const },
+      { label: hostPathLabel(node.name), description: `a folder on the node owned by nobody:nogroup (spec), e.g. ${services.defaultHostPath()}`, dest: 'host' as const },
     ],
     { title: 'Backup destination', ignoreFocusOut: true },
   );
   if (!choice) return undefined;
   const fileName = `${cluster.name}-ucp-backup-${stamp()}.tar`;
-  if (choice.kind === 'local') {
+  if (choice.dest === 'local') {
     const uri = await vscode.window.showSaveDialog({
       title: 'Save the UCP backup as',
       defaultUri: vscode.Uri.file(join(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? homedir(), fileName)),

@@ -16,6 +16,8 @@ export interface PanelSource {
   /** Decrypt and list (asks the passphrase); undefined when the admin cancelled. */
   verify?(progress: (message: string, percent?: number) => void): Promise<ReportView | undefined>;
   revealFile?(): Promise<void>;
+  /** True when the contents can be listed without asking anything (then it is done at once). */
+  autoVerify?(content: PanelContent): Promise<boolean>;
 }
 
 export type PanelResolver = (ref: PanelRef) => PanelSource;
@@ -48,8 +50,8 @@ class DetailsPanel {
     });
     webview.onDidReceiveMessage((m: unknown) => this.onMessage(m));
     panel.onDidDispose(onDispose);
-    this.content = initial;
-    if (!initial) {
+    if (initial) this.setContent(initial);
+    else {
       source.load().then(
         (c) => this.setContent(c),
         (err) => this.post({ type: 'error', message: describeError(err) }),
@@ -59,7 +61,14 @@ class DetailsPanel {
 
   setContent(content: PanelContent): void {
     this.content = content;
+    if (content.kind === 'details' && content.record?.fileName) this.panel.title = content.record.fileName;
     this.post({ type: 'init', content });
+    if (content.kind === 'details' && !content.report && this.source.autoVerify) {
+      this.source.autoVerify(content).then(
+        (yes) => (yes ? this.runVerify() : undefined),
+        () => undefined,
+      );
+    }
   }
 
   /**
@@ -92,11 +101,15 @@ class DetailsPanel {
     }
   }
 
+  private verifying = false;
+
   async runVerify(): Promise<void> {
+    if (this.verifying) return;
     if (!this.source.verify) {
       this.post({ type: 'error', message: 'This backup cannot be verified from here.' });
       return;
     }
+    this.verifying = true;
     try {
       const report = await this.source.verify((message, percent) => this.post({ type: 'progress', message, percent }));
       if (!report) {
@@ -108,6 +121,8 @@ class DetailsPanel {
     } catch (err) {
       this.log.error(`Verify: ${describeError(err)}`);
       this.post({ type: 'error', message: describeError(err) });
+    } finally {
+      this.verifying = false;
     }
   }
 }

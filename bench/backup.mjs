@@ -1,0 +1,286 @@
+#!/usr/bin/env node
+// Backup benchmark: `ucp-backup backup` (dist/cli.js, built-in engine) against what an admin
+// would run instead, in the same run, on the test cluster's manager1:
+//   ssh root@manager 'tar -C <volumes dir> -cf - <volumes>' > file         (plain)
+//   ... | gpg --symmetric --batch --passphrase-file P                       (encrypted)
+// Part 1: the UCP fixture as it is. Part 2: a synthetic large volume (a separate, temporary
+// docker volume on manager1, removed afterwards) through the engine's own volume + encrypt/write
+// pipeline (bench/backup-pipeline.ts), since `ucp-backup backup` reads only UCP's own volumes.
+// Runs are interleaved (ours, theirs, ours, ...) so drift on this noisy machine hits both sides;
+// we report medians, ratios ours/theirs, our peak RSS (/usr/bin/time %M) and archive sizes.
+// Usage: node bench/backup.mjs [--runs 7] [--synthetic-runs 5] [--size-mib 256] [--no-synthetic]
+//        [--out bench/backup-results.json] [--cli dist/cli.js]        (needs: npm run build; npm run cluster:up)
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync, openSync, writeSync, closeSync, existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir, cpus, totalmem, loadavg } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const { values: opt } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '7' },
+    'synthetic-runs': { type: 'string', default: '5' },
+    'size-mib': { type: 'string', default: '256' },
+    'no-synthetic': { type: 'boolean' },
+    node: { type: 'string', default: 'manager1' },
+    out: { type: 'string', default: join(ROOT, 'bench', 'backup-results.json') },
+    cli: { type: 'string', default: join(ROOT, 'dist', 'cli.js') },
+  },
+});
+const RUNS = Number(opt.runs);
+const SYN_RUNS = Number(opt['synthetic-runs']);
+const SIZE_MIB = Number(opt['size-mib']);
+
+const testbed = JSON.parse(readFileSync(join(ROOT, '.testbed', 'testbed.json'), 'utf8'));
+const manager = testbed.managers.find((m) => m.name === opt.node);
+if (!manager) throw new Error(`no ${opt.node} in .testbed/testbed.json`);
+const CONFIG = testbed.clustersFile;
+const CLUSTER = testbed.clusterName;
+const VOLUMES_DIR = join(manager.dataRoot, 'volumes');
+const DOCKER = ['-H', `unix://${manager.dockerSocketPath}`];
+const SSH = ['ssh', '-i', testbed.ssh.identityFile, '-o', `UserKnownHostsFile=${testbed.ssh.knownHostsFile}`, '-o', 'BatchMode=yes', '-p', String(manager.sshPort), `${testbed.ssh.username}@${manager.host}`];
+const CLI = resolve(opt.cli);
+if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
+
+const work = mkdtempSync(join(tmpdir(), 'ucp-bench-backup-'));
+const gnupgHome = join(work, 'gnupg');
+mkdirSync(gnupgHome, { mode: 0o700 });
+const passFile = join(work, 'passphrase');
+writeFileSync(passFile, 'bench-passphrase-' + randomBytes(6).toString('hex') + '\n', { mode: 0o600 });
+const env = { ...process.env, GNUPGHOME: gnupgHome };
+const q = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
+const sshCmd = SSH.map(q).join(' ');
+const GPG = `gpg --batch --yes --pinentry-mode loopback --passphrase-file ${q(passFile)} --symmetric`;
+
+/** Runs argv under /usr/bin/time; resolves wall ms, peak RSS KiB of that process, exit code. */
+function timed(argv, { shell = false } = {}) {
+  const rssFile = join(work, 'rss');
+  const cmd = shell ? ['/usr/bin/time', '-f', '%M', '-o', rssFile, 'bash', '-o', 'pipefail', '-c', argv] : ['/usr/bin/time', '-f', '%M', '-o', rssFile, ...argv];
+  return new Promise((resolvePromise, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(cmd[0], cmd.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      let rssKiB = NaN;
+      try {
+        rssKiB = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+      } catch {
+        // no rss file: the command could not start
+      }
+      resolvePromise({ code, ms, rssKiB, out, err });
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** One measured run of a variant; ours retries while another helper's backup holds the lock (exit 3). */
+async function runVariant(v, file) {
+  rmSync(file, { force: true });
+  for (let attempt = 0; ; attempt++) {
+    const r = await timed(v.cmd(file), { shell: v.shell });
+    if (r.code === 3 && attempt < 30) {
+      await sleep(2000);
+      continue;
+    }
+    if (r.code !== 0) throw new Error(`${v.name} exited ${r.code}: ${r.err.trim().split('\n').slice(-3).join(' | ')}`);
+    return { ms: r.ms, rssKiB: r.rssKiB, bytes: statSync(file).size };
+  }
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+async function measure(title, variants, runs) {
+  process.stderr.write(`\n== ${title}: ${variants.length} variants x (1 warm-up + ${runs}) runs, interleaved\n`);
+  const samples = Object.fromEntries(variants.map((v) => [v.name, []]));
+  for (let i = 0; i <= runs; i++) {
+    for (const v of variants) {
+      const r = await runVariant(v, join(work, `${v.name}.out`));
+      if (i > 0) samples[v.name].push(r);
+      process.stderr.write(`${i === 0 ? 'warm-up' : `run ${i}`.padEnd(7)} ${v.name.padEnd(28)} ${(r.ms / 1000).toFixed(2).padStart(6)} s  ${(r.bytes / 2 ** 20).toFixed(2).padStart(8)} MiB  rss ${(r.rssKiB / 1024).toFixed(0)} MiB\n`);
+    }
+  }
+  return variants.map((v) => {
+    const s = samples[v.name];
+    return {
+      name: v.name,
+      what: v.what,
+      ours: !!v.ours,
+      runs: s.length,
+      medianMs: Math.round(median(s.map((x) => x.ms))),
+      minMs: Math.round(Math.min(...s.map((x) => x.ms))),
+      maxMs: Math.round(Math.max(...s.map((x) => x.ms))),
+      bytes: s.at(-1).bytes,
+      peakRssMiB: v.ours ? Math.round(Math.max(...s.map((x) => x.rssKiB)) / 1024) : undefined,
+    };
+  });
+}
+
+function ratio(results, ours, theirs) {
+  const a = results.find((r) => r.name === ours);
+  const b = results.find((r) => r.name === theirs);
+  return { ours, theirs, ratio: Number((a.medianMs / b.medianMs).toFixed(2)) };
+}
+
+// ---- Part 1: the UCP fixture as it is ------------------------------------------------------
+const CERT_VOLUMES = ['ucp-client-root-ca', 'ucp-cluster-root-ca', 'ucp-controller-server-certs'];
+const ADMIN_ALL = [...CERT_VOLUMES, 'ucp-kv', 'ucp-auth-store-data'].map((v) => `${v}/_data`).join(' ');
+const ADMIN_NO_ETCD = [...CERT_VOLUMES, 'ucp-auth-store-data'].map((v) => `${v}/_data`).join(' ');
+const sshTar = (paths) => `${sshCmd} ${q(`tar -C ${VOLUMES_DIR} -cf - ${paths}`)}`;
+const ours = (extra) => (file) => ['node', CLI, 'backup', '--config', CONFIG, '--cluster', CLUSTER, '--node', opt.node, '--engine', 'builtin', '--overwrite', '--file', file, ...extra];
+
+const fixtureVariants = [
+  { name: 'ours-plain', ours: true, what: 'ucp-backup backup --no-passphrase', cmd: ours(['--no-passphrase']) },
+  { name: 'ssh-tar', what: 'ssh tar of the 5 UCP data volumes (live etcd data dir)', shell: true, cmd: (f) => `${sshTar(ADMIN_ALL)} > ${q(f)}` },
+  { name: 'ssh-tar-no-etcd', what: 'ssh tar of the 3 CA/cert volumes + auth store (no etcd)', shell: true, cmd: (f) => `${sshTar(ADMIN_NO_ETCD)} > ${q(f)}` },
+  { name: 'ours-encrypted', ours: true, what: 'ucp-backup backup --passphrase-file', cmd: ours(['--passphrase-file', passFile]) },
+  { name: 'ssh-tar-gpg', what: 'ssh tar (5 volumes) | gpg --symmetric', shell: true, cmd: (f) => `${sshTar(ADMIN_ALL)} | ${GPG} -o ${q(f)}` },
+  { name: 'ssh-tar-no-etcd-gpg', what: 'ssh tar (no etcd) | gpg --symmetric', shell: true, cmd: (f) => `${sshTar(ADMIN_NO_ETCD)} | ${GPG} -o ${q(f)}` },
+];
+
+// ---- Part 2: a synthetic large volume through the same pipeline -----------------------------
+function bundlePipeline() {
+  const out = join(work, 'pipeline.cjs');
+  // Same bundle options as esbuild.mjs' CLI build. openpgp's ESM build calls
+  // createRequire(import.meta.url), which is empty in a CJS bundle: give it this file's URL.
+  execFileSync(process.execPath, ['-e', `
+    require('esbuild').buildSync({ bundle: true, entryPoints: [${JSON.stringify(join(ROOT, 'bench', 'backup-pipeline.ts'))}],
+      outfile: ${JSON.stringify(out)}, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning',
+      external: ['vscode', 'cpu-features', './crypto/build/Release/sshcrypto.node'],
+      define: { 'import.meta.url': '__benchImportMetaUrl' },
+      banner: { js: 'var __benchImportMetaUrl = require("url").pathToFileURL(__filename).href;' } });`], { cwd: ROOT, stdio: 'inherit' });
+  return out;
+}
+
+/** Random (incompressible) data shaped like a big UCP store: one large db file, medium files, many small ones. */
+function fillVolume(dir, mib) {
+  const big = Math.round(mib / 2);
+  const medium = Math.round(mib / 4);
+  const small = mib - big - medium;
+  const write = (path, bytes) => {
+    const fd = openSync(path, 'w');
+    for (let left = bytes; left > 0; left -= 4 << 20) writeSync(fd, randomBytes(Math.min(left, 4 << 20)));
+    closeSync(fd);
+  };
+  mkdirSync(join(dir, 'member', 'snap'), { recursive: true });
+  mkdirSync(join(dir, 'objects'), { recursive: true });
+  mkdirSync(join(dir, 'small'), { recursive: true });
+  write(join(dir, 'member', 'snap', 'db'), big << 20);
+  for (let i = 0; i < medium / 4; i++) write(join(dir, 'objects', `obj-${i}.bin`), 4 << 20);
+  for (let i = 0; i < (small << 20) / 16384; i++) writeFileSync(join(dir, 'small', `key-${i}.json`), randomBytes(16384));
+  return { files: 1 + medium / 4 + (small << 20) / 16384 };
+}
+
+const results = { parts: [] };
+const docker = (...a) => execFileSync('docker', [...DOCKER, ...a], { encoding: 'utf8' }).trim();
+const benchVolume = `ucp-backup-bench-${process.pid}`;
+let volumeCreated = false;
+const cleanup = () => {
+  if (volumeCreated) {
+    try {
+      docker('volume', 'rm', '-f', benchVolume);
+      volumeCreated = false;
+    } catch (err) {
+      process.stderr.write(`could not remove volume ${benchVolume} on ${opt.node}: ${err.message}\n`);
+    }
+  }
+  try {
+    execFileSync('gpgconf', ['--kill', 'gpg-agent'], { env, stdio: 'ignore' });
+  } catch {
+    // no agent was started
+  }
+  rmSync(work, { recursive: true, force: true });
+};
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, () => {
+    cleanup();
+    process.exit(130);
+  });
+}
+
+const started = Date.now();
+try {
+  results.machine = {
+    cpus: `${cpus().length} x ${cpus()[0]?.model ?? '?'}`,
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    gpg: execFileSync('gpg', ['--version'], { encoding: 'utf8' }).split('\n')[0],
+    ssh: execFileSync('ssh', ['-V'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim() || 'OpenSSH',
+    loadavgStart: loadavg().map((x) => x.toFixed(2)).join(' '),
+  };
+  const fixture = await measure('UCP fixture as is', fixtureVariants, RUNS);
+  results.parts.push({
+    title: 'UCP 3.2.4 fixture on manager1',
+    variants: fixture,
+    ratios: [
+      ratio(fixture, 'ours-plain', 'ssh-tar'),
+      ratio(fixture, 'ours-plain', 'ssh-tar-no-etcd'),
+      ratio(fixture, 'ours-encrypted', 'ssh-tar-gpg'),
+      ratio(fixture, 'ours-encrypted', 'ssh-tar-no-etcd-gpg'),
+    ],
+  });
+
+  if (!opt['no-synthetic']) {
+    const pipeline = bundlePipeline();
+    docker('volume', 'create', '--label', 'com.ucp-backup.bench=1', benchVolume);
+    volumeCreated = true;
+    const mountpoint = docker('volume', 'inspect', '-f', '{{.Mountpoint}}', benchVolume);
+    const t0 = Date.now();
+    const { files } = fillVolume(mountpoint, SIZE_MIB);
+    process.stderr.write(`\nfilled ${benchVolume}: ${SIZE_MIB} MiB random data in ${files} files (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+    const pipe = (extra) => (file) => ['node', pipeline, '--config', CONFIG, '--cluster', CLUSTER, '--node', opt.node, '--volume', benchVolume, '--file', file, ...extra];
+    const tarVol = `${sshCmd} ${q(`tar -C ${VOLUMES_DIR} -cf - ${benchVolume}/_data`)}`;
+    const synVariants = [
+      { name: 'ours-pipeline-plain', ours: true, what: 'engine volume + write pipeline, no passphrase', cmd: pipe(['--no-passphrase']) },
+      { name: 'ssh-tar', what: 'ssh tar of the volume', shell: true, cmd: (f) => `${tarVol} > ${q(f)}` },
+      { name: 'ours-pipeline-encrypted', ours: true, what: 'engine volume + encrypt/write pipeline', cmd: pipe(['--passphrase-file', passFile]) },
+      { name: 'ssh-tar-gpg', what: 'ssh tar | gpg --symmetric (defaults: ZIP compression)', shell: true, cmd: (f) => `${tarVol} | ${GPG} -o ${q(f)}` },
+      { name: 'ssh-tar-gpg-nocompress', what: 'ssh tar | gpg --symmetric --compress-algo none', shell: true, cmd: (f) => `${tarVol} | ${GPG} --compress-algo none -o ${q(f)}` },
+    ];
+    const syn = await measure(`synthetic ${SIZE_MIB} MiB volume`, synVariants, SYN_RUNS);
+    // The last encrypted archive of ours must open with real gpg and list every file.
+    const listed = execFileSync('bash', ['-o', 'pipefail', '-c', `gpg --batch --quiet --pinentry-mode loopback --passphrase-file ${q(passFile)} --decrypt ${q(join(work, 'ours-pipeline-encrypted.out'))} | tar -t | grep -vc '/$'`], { env, encoding: 'utf8' }).trim();
+    if (Number(listed) !== files) throw new Error(`gpg | tar -t listed ${listed} files of ours, expected ${files}`);
+    results.parts.push({
+      title: `synthetic ${SIZE_MIB} MiB volume on manager1 (${files} files, random data)`,
+      check: `gpg --decrypt | tar -t of our encrypted archive: ${listed} files, as written`,
+      variants: syn,
+      ratios: [
+        ratio(syn, 'ours-pipeline-plain', 'ssh-tar'),
+        ratio(syn, 'ours-pipeline-encrypted', 'ssh-tar-gpg'),
+        ratio(syn, 'ours-pipeline-encrypted', 'ssh-tar-gpg-nocompress'),
+      ],
+    });
+  }
+  results.machine.loadavgEnd = loadavg().map((x) => x.toFixed(2)).join(' ');
+  results.totalSeconds = Math.round((Date.now() - started) / 1000);
+  results.date = new Date().toISOString();
+} finally {
+  cleanup();
+}
+
+writeFileSync(opt.out, JSON.stringify(results, null, 2) + '\n');
+const mib = (b) => (b / 2 ** 20).toFixed(b < 2 ** 20 ? 3 : 1);
+for (const part of results.parts) {
+  console.log(`\n### ${part.title}\n`);
+  console.log('| variant | median s (min–max) | archive MiB | our peak RSS MiB |\n| --- | --- | --- | --- |');
+  for (const v of part.variants) {
+    console.log(`| ${v.name}: ${v.what} | ${(v.medianMs / 1000).toFixed(2)} (${(v.minMs / 1000).toFixed(2)}–${(v.maxMs / 1000).toFixed(2)}) | ${mib(v.bytes)} | ${v.peakRssMiB ?? ''} |`);
+  }
+  console.log('\n| ours / theirs | ratio (median wall) |\n| --- | --- |');
+  for (const r of part.ratios) console.log(`| ${r.ours} / ${r.theirs} | ${r.ratio} |`);
+  if (part.check) console.log(`\n${part.check}`);
+}
+console.log(`\nmachine: ${results.machine.cpus}, ${results.machine.memGiB} GiB, node ${results.machine.node}, ${results.machine.gpg}; load ${results.machine.loadavgStart} → ${results.machine.loadavgEnd}; ${results.totalSeconds} s total. JSON: ${opt.out}`);

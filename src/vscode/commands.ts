@@ -1,0 +1,62 @@
+/**
+ * Every command in package.json `contributes.commands`, registered in one place: "what can
+ * the admin do?" has one answer. Each is a thin adapter over a flow in ./flows.
+ */
+import * as vscode from 'vscode';
+import { backupNow } from './flows/backupNow';
+import { addCluster, removeCluster } from './flows/clusters';
+import type { BackupViews } from './flows/details';
+import { breakStaleLock, compare, download, forgetPassphrase, remove } from './flows/manage';
+import { showError } from './log';
+import type { Services } from './services';
+import type { BackupTreeProvider, UcpNode } from './tree/provider';
+
+export const COMMAND_IDS = [
+  'ucpBackup.backupNow',
+  'ucpBackup.verify',
+  'ucpBackup.showDetails',
+  'ucpBackup.download',
+  'ucpBackup.delete',
+  'ucpBackup.compare',
+  'ucpBackup.addCluster',
+  'ucpBackup.removeCluster',
+  'ucpBackup.forgetPassphrase',
+  'ucpBackup.breakLock',
+  'ucpBackup.showLog',
+  'ucpBackup.refresh',
+] as const;
+
+export type CommandId = (typeof COMMAND_IDS)[number];
+
+export function registerCommands(services: Services, tree: BackupTreeProvider, views: BackupViews): vscode.Disposable[] {
+  const handlers: Record<CommandId, (...args: any[]) => unknown> = {
+    'ucpBackup.backupNow': (arg?: UcpNode) => backupNow(services, tree, arg),
+    'ucpBackup.verify': (arg?: vscode.Uri | UcpNode) => views.verifyCommand(arg),
+    'ucpBackup.showDetails': (arg?: UcpNode) => views.showDetails(arg),
+    'ucpBackup.download': (arg?: UcpNode) => download(services, arg),
+    'ucpBackup.delete': (arg?: UcpNode) => remove(services, tree, arg),
+    'ucpBackup.compare': (arg?: UcpNode, selected?: UcpNode[]) => compare(services, views, arg, selected),
+    'ucpBackup.addCluster': () => addCluster(services, tree),
+    'ucpBackup.removeCluster': (arg?: UcpNode) => removeCluster(services, tree, arg),
+    'ucpBackup.forgetPassphrase': (arg?: UcpNode) => forgetPassphrase(services, arg),
+    'ucpBackup.breakLock': (arg?: UcpNode) => breakStaleLock(services, arg),
+    'ucpBackup.showLog': () => services.log.show(),
+    'ucpBackup.refresh': (arg?: UcpNode) => (arg?.kind === 'backups' ? tree.refreshBackups() : tree.refresh()),
+  };
+  return COMMAND_IDS.map((id) =>
+    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      try {
+        return await handlers[id](...args);
+      } catch (err) {
+        // Flows report their own errors; this catches what escaped (e.g. no manager reachable).
+        await showError(services.log, commandTitle(id), err);
+        return undefined;
+      }
+    }),
+  );
+}
+
+function commandTitle(id: CommandId): string {
+  const words = id.replace('ucpBackup.', '').replace(/([A-Z])/g, ' $1');
+  return `UCP: ${words.charAt(0).toUpperCase()}${words.slice(1)}`;
+}

@@ -1,0 +1,116 @@
+/**
+ * "UCP: Add Cluster" (guided, connection tested before saving) and "UCP: Remove Cluster".
+ * Saved into the user's `ucpBackup.clusters` setting; clusters from a clusters file are
+ * edited in that file.
+ */
+import * as vscode from 'vscode';
+import { homedir } from 'node:os';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_DOCKER_SOCKET, type ClusterConfig, type NodeConfig } from '../../core/config';
+import { discoverCluster } from '../../core/docker/discovery';
+import { describeError } from '../../core/errors';
+import { SessionPool } from '../../core/ssh/sessionPool';
+import { showError } from '../log';
+import type { Services } from '../services';
+import type { BackupTreeProvider, UcpNode } from '../tree/provider';
+import { nodePresentation } from '../tree/presentation';
+
+export const AUTH_AGENT = 'SSH agent';
+export const AUTH_KEY = 'Private key file…';
+export const SAVE_ANYWAY = 'Save Anyway';
+export const REMOVE_BUTTON = 'Remove';
+
+const input = (title: string, prompt: string, value = '', validate?: (v: string) => string | undefined) =>
+  vscode.window.showInputBox({ title, prompt, value, ignoreFocusOut: true, validateInput: validate });
+
+async function askNode(clusterName: string): Promise<NodeConfig | undefined> {
+  const title = `Add a manager of ${clusterName}`;
+  const target = await input(title, 'SSH destination: host, address or ~/.ssh/config alias, optionally user@host:port', '', (v) => (v.trim() ? undefined : 'Required.'));
+  if (!target) return undefined;
+  const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(target.trim());
+  if (!m) return undefined;
+  const host = m[2].replace(/^\[|\]$/g, '');
+  const username = m[1] ?? (await input(title, 'SSH user (empty: from ~/.ssh/config or your login name)'));
+  if (username === undefined) return undefined;
+  const auth = await vscode.window.showQuickPick([{ label: AUTH_AGENT, description: '$SSH_AUTH_SOCK' }, { label: AUTH_KEY }], { title: `${title}: authentication`, ignoreFocusOut: true });
+  if (!auth) return undefined;
+  let identityFile: string | undefined;
+  if (auth.label === AUTH_KEY) {
+    const sshDir = join(homedir(), '.ssh');
+    const files = await vscode.window.showOpenDialog({ title: 'SSH private key', canSelectMany: false, defaultUri: existsSync(sshDir) ? vscode.Uri.file(sshDir) : undefined, openLabel: 'Use this key' });
+    if (!files?.[0]) return undefined;
+    identityFile = files[0].fsPath;
+  }
+  const socket = await input(title, 'Docker socket on the node', DEFAULT_DOCKER_SOCKET, (v) => (v.startsWith('/') ? undefined : 'An absolute path.'));
+  if (!socket) return undefined;
+  const node: NodeConfig = { name: host, host };
+  if (m[3]) node.port = Number(m[3]);
+  if (username) node.username = username;
+  if (identityFile) node.identityFile = identityFile;
+  else node.useAgent = true;
+  if (socket !== DEFAULT_DOCKER_SOCKET) node.dockerSocket = socket;
+  return node;
+}
+
+export async function addCluster(services: Services, tree: BackupTreeProvider): Promise<ClusterConfig | undefined> {
+  const existing = services.clusters().map((c) => c.name);
+  const name = await input('Add UCP cluster', 'A name for the cluster', existing.length ? '' : 'production', (v) =>
+    !v.trim() ? 'Required.' : existing.includes(v.trim()) ? 'A cluster of that name exists.' : undefined,
+  );
+  if (!name) return undefined;
+  const node = await askNode(name.trim());
+  if (!node) return undefined;
+  const cluster: ClusterConfig = { name: name.trim(), nodes: [node] };
+
+  // Test before saving: connect and discover with a throwaway pool (host-key prompt included).
+  const pool = new SessionPool(services.pool.options);
+  let verdict: string;
+  let ok = false;
+  try {
+    const status = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Testing the connection to ${node.host}…` }, () => discoverCluster(cluster, pool));
+    const mine = status.managers.find((m) => m.nodeConfig);
+    ok = mine?.state === 'ok';
+    verdict = mine ? `${mine.name}: ${nodePresentation(mine).description}${mine.error ? ` — ${mine.error}` : ''}` : 'no answer';
+    if (ok) verdict += ` (${status.managers.length} manager${status.managers.length === 1 ? '' : 's'} in the swarm)`;
+  } catch (err) {
+    verdict = describeError(err);
+  } finally {
+    pool.closeAll();
+  }
+  services.log.info(`Add cluster ${cluster.name}: connection test: ${verdict}`);
+  if (!ok) {
+    const again = await vscode.window.showWarningMessage(`The connection test failed: ${verdict}`, { modal: true, detail: 'Save the cluster anyway and fix it later in the settings?' }, SAVE_ANYWAY);
+    if (again !== SAVE_ANYWAY) return undefined;
+  }
+  try {
+    await services.saveClusters([...services.settingClusters(), cluster]);
+  } catch (err) {
+    await showError(services.log, 'Cannot save the cluster', err);
+    return undefined;
+  }
+  tree.refresh();
+  if (ok) void vscode.window.showInformationMessage(`Cluster ${cluster.name} added: ${verdict}.`);
+  return cluster;
+}
+
+export async function removeCluster(services: Services, tree: BackupTreeProvider, arg?: UcpNode): Promise<void> {
+  const entries = services.clusterEntries();
+  let name = arg && 'cluster' in arg ? arg.cluster.name : undefined;
+  if (!name) {
+    const picked = await vscode.window.showQuickPick(entries.map((e) => ({ label: e.cluster.name, description: e.origin === 'setting' ? 'settings' : e.origin })), { title: 'Remove which cluster?' });
+    name = picked?.label;
+  }
+  const entry = entries.find((e) => e.cluster.name === name);
+  if (!entry) return;
+  if (entry.origin !== 'setting') {
+    void vscode.window.showInformationMessage(`Cluster ${entry.cluster.name} comes from ${entry.origin}; remove it there.`);
+    return;
+  }
+  const answer = await vscode.window.showWarningMessage(`Remove cluster ${entry.cluster.name} from UCP Backup?`, { modal: true, detail: 'Only the configuration is removed; backups and their records stay where they are.' }, REMOVE_BUTTON);
+  if (answer !== REMOVE_BUTTON) return;
+  await services.saveClusters(services.settingClusters().filter((c) => c.name !== entry.cluster.name));
+  await services.passphrases.forget(entry.cluster.name);
+  for (const n of entry.cluster.nodes) services.pool.forget(n);
+  tree.refresh();
+}

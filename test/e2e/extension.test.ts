@@ -1,0 +1,206 @@
+/**
+ * The packaged extension in real VS Code (code-server) and real Chromium, against the real test
+ * cluster, driven like a person: activity bar, command palette, quick picks, the Explorer's
+ * context menu, the details webview. One code-server for the whole file (see before/after).
+ * On failure: screenshot + code-server and extension logs in test-results/e2e/<test>/.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { BackupLock } from '../../src/core/lock/clusterLock';
+import { BackupRunningError, StaleLockError } from '../../src/core/engine/errors';
+import { runCli } from '../helpers/cli';
+import { CodeServerSession, TESTBED_CLUSTERS, poll } from '../helpers/codeServer';
+import { testbedManager } from '../helpers/testbed';
+
+const UCP_VERSION = '3.2.4';
+const MANAGERS = ['manager1', 'manager2', 'manager3'];
+/** Typed into VS Code's password input boxes; never on a command line. */
+const PASSPHRASE = 'e2e-passphrase-0123';
+const FIXTURE = 'fixture-backup.tar';
+/** Entries of a UCP 3.2.4 backup of the test cluster (spec: certificates, etcd, auth store…). */
+const MIN_ENTRIES = 27;
+
+const work = mkdtempSync(join(tmpdir(), 'ucp-e2e-work-'));
+let s: CodeServerSession;
+/** The backup made through the UI in the Backup Now test (used by the details test). */
+let uiBackup: string | undefined;
+
+/** A plain (unencrypted) backup made with the real CLI, for the Explorer's "Verify Backup". */
+async function cliBackup(file: string): Promise<void> {
+  const env = { UCP_BACKUP_STATE_DIR: join(work, 'cli-state') };
+  const args = ['backup', '--config', TESTBED_CLUSTERS, '--node', 'manager1', '--engine', 'builtin', '--file', file, '--no-passphrase'];
+  // Other test files / teammates may hold the cluster's one backup lock: wait it out (exit 3).
+  for (let attempt = 1; ; attempt++) {
+    const r = await runCli(args, { env });
+    if (r.code === 0) return;
+    if (r.code !== 3 || attempt >= 60) throw new Error(`ucp-backup backup exited ${r.code}:\n${r.stderr}`);
+    await new Promise((res) => setTimeout(res, 3000));
+  }
+}
+
+before(async () => {
+  const fixture = join(work, FIXTURE);
+  await cliBackup(fixture);
+  s = await CodeServerSession.start({ workspaceFiles: { [FIXTURE]: { copyFrom: fixture } } });
+});
+
+after(async () => {
+  await s?.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+type Outcome = { kind: 'done'; text: string } | { kind: 'failed'; text: string };
+
+/**
+ * "UCP: Backup Now" from the palette, answering its prompts as they come (manager, destination,
+ * save dialog, passphrase twice, remember, log), until a result notification shows.
+ */
+async function backupNowViaPalette(fileName: string): Promise<Outcome> {
+  const target = join(s.workspace, fileName);
+  await s.runCommand('UCP: Backup Now');
+  const answered = new Set<string>();
+  const result = s.page.locator('.notification-toast').filter({ hasText: /UCP backup (\S+ completed|failed)/ }).first();
+  for (;;) {
+    const title = await s.nextPrompt(result);
+    if (title === undefined) break;
+    if (answered.has(title)) throw new Error(`The prompt "${title}" came back after it was answered (a validation message?): ${await s.quickInput().innerText()}`);
+    answered.add(title);
+    if (title === 'Manager node') await s.pickQuickItem('manager1');
+    else if (title === 'Backup destination') await s.pickQuickItem('Local file…');
+    else if (title === 'Save the UCP backup as') await s.typeInQuickInput(target);
+    else if (/^Backup passphrase for cluster demo/.test(title)) await s.typeInQuickInput(PASSPHRASE);
+    else if (/^Confirm the backup passphrase/.test(title)) await s.typeInQuickInput(PASSPHRASE);
+    else if (title === 'Remember the passphrase?') await s.pickQuickItem('Remember passphrase');
+    else if (title === 'Backup log') await s.pickQuickItem('No log');
+    else throw new Error(`Backup Now asked something this test does not know: "${title}"`);
+    await s.waitPromptGone(title);
+  }
+  const text = (await result.innerText()).replace(/\s+/g, ' ');
+  return { kind: /completed/.test(text) ? 'done' : 'failed', text };
+}
+
+test('the tree shows the demo cluster with its 3 managers on UCP 3.2.4', async () => {
+  await s.step('tree', async () => {
+    await s.clickActivityBar('UCP Backup');
+    await s.treeRow(/^demo/).waitFor({ state: 'visible' });
+    for (const m of MANAGERS) await s.treeRow(new RegExp(`^${m}UCP ${UCP_VERSION.replace(/\./g, '\\.')}`)).waitFor({ state: 'visible' });
+    const rows = await s.treeTexts();
+    const managers = rows.filter((r) => /^manager\d/.test(r));
+    assert.equal(managers.length, 3, rows.join('\n'));
+    for (const m of MANAGERS) assert.ok(managers.some((r) => r.startsWith(`${m}UCP ${UCP_VERSION}`)), `${m} with UCP ${UCP_VERSION} in:\n${rows.join('\n')}`);
+    assert.ok(managers.some((r) => /leader/.test(r)), `one manager is the leader:\n${managers.join('\n')}`);
+    assert.ok(rows.some((r) => r.startsWith(`demoUCP ${UCP_VERSION} · 3 managers`)), rows.join('\n'));
+  });
+});
+
+test('"UCP: Backup Now" from the command palette completes and the backup shows as SUCCESS in the tree', async () => {
+  await s.step('backup-now', async () => {
+    let outcome: Outcome | undefined;
+    // Another test file's backup may hold the cluster lock for a few seconds: a person retries.
+    for (let attempt = 1; attempt <= 20; attempt++) {
+      uiBackup = `e2e-ui-${Date.now()}.tar`;
+      outcome = await backupNowViaPalette(uiBackup);
+      if (outcome.kind === 'done' || !/another backup is running/.test(outcome.text)) break;
+      await s.dismissNotifications();
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+    assert.equal(outcome?.kind, 'done', outcome?.text);
+    assert.match(outcome!.text, new RegExp(`UCP backup ${uiBackup!.replace(/\./g, '\\.')} completed on manager1`));
+    assert.ok(existsSync(join(s.workspace, uiBackup!)), 'the archive is in the workspace folder');
+
+    await s.clickActivityBar('UCP Backup');
+    const row = s.treeRowByLabel(uiBackup!);
+    await poll(async () => /— SUCCESS/.test((await row.getAttribute('aria-label').catch(() => null)) ?? ''), 60_000, `tree row ${uiBackup} with state SUCCESS`);
+    assert.equal(await row.locator('.codicon-check').count(), 1, 'SUCCESS shows the check icon');
+    assert.match((await row.innerText()).replace(/\s+/g, ' '), /🔒 · manager1/);
+    await s.dismissNotifications();
+    await s.screenshot('tree');
+  });
+});
+
+test('the details webview shows the schema fields and the archive listing with key.pem', async () => {
+  assert.ok(uiBackup, 'needs the backup of the previous test');
+  await s.step('details', async () => {
+    await s.clickActivityBar('UCP Backup');
+    await s.treeRowByLabel(uiBackup!).click();
+    const web = s.webviewFrame();
+    const fields = ['id', 'encrypted', 'fileName', 'logFileName', 'backupPath', 'backupState', 'nodeLocation', 'shortError', 'created_at', 'completed_at'];
+    for (const f of fields) await web.locator(`tr[data-field="${f}"] th`).filter({ hasText: f }).waitFor({ state: 'visible' });
+    assert.equal(await web.locator('tr[data-field="fileName"] td').innerText(), uiBackup);
+    assert.equal(await web.locator('tr[data-field="backupState"] td').innerText(), 'SUCCESS');
+    assert.equal(await web.locator('tr[data-field="encrypted"] td').innerText(), 'true');
+    assert.equal(await web.locator('tr[data-field="nodeLocation"] td').innerText(), 'manager1');
+
+    // Listing: shown at once when the passphrase is remembered, else after "Verify and list contents".
+    const verdict = web.locator('[data-verdict]');
+    const verifyButton = web.locator('#verify');
+    await poll(async () => (await verdict.count()) > 0 || (await verifyButton.isVisible()), 60_000, 'a verify report or the verify button');
+    if ((await verdict.count()) === 0) await verifyButton.click();
+    await verdict.waitFor({ state: 'visible' });
+    assert.equal(await verdict.getAttribute('data-verdict'), 'VALID', await web.locator('.report').innerText());
+    const summary = await web.locator('.report p.muted').innerText();
+    const entries = Number(/([\d,]+) entries/.exec(summary)?.[1].replace(/,/g, ''));
+    assert.ok(entries >= MIN_ENTRIES, `≥ ${MIN_ENTRIES} entries: ${summary}`);
+    await web.locator('.vlist-row.entry').first().waitFor({ state: 'visible' });
+    await s.page.mouse.move(1400, 880);
+    await s.screenshot('details');
+
+    // A person looks for the CA's private key with the filter box.
+    await web.locator('#filter input').fill('key.pem');
+    const keys = web.locator('.vlist-row.entry[data-name$="key.pem"]');
+    await keys.first().waitFor({ state: 'visible' });
+    assert.ok((await keys.count()) >= 1);
+    assert.equal(await web.locator('.vlist-row.entry:not([data-name$="key.pem"])').count(), 0, 'the filter hides other entries');
+  });
+});
+
+test('right-click a .tar in the Explorer → "Verify Backup" shows VALID', async () => {
+  await s.step('verify', async () => {
+    await s.explorerContextMenu(FIXTURE, 'Verify Backup');
+    const web = s.webviewFrame();
+    const verdict = web.locator('[data-verdict]');
+    await verdict.waitFor({ state: 'visible' });
+    assert.equal(await verdict.getAttribute('data-verdict'), 'VALID', await web.locator('.report').innerText());
+    const report = await web.locator('.report').innerText();
+    assert.match(report, new RegExp(FIXTURE.replace(/\./g, '\\.')));
+    assert.match(report, /not encrypted/);
+    assert.equal(await web.locator('.checks tr.fail').count(), 0, report);
+    assert.ok((await web.locator('.checks tr.pass').count()) > 0, report);
+    await s.page.mouse.move(1400, 880);
+    await s.screenshot('verify');
+  });
+});
+
+/** Takes the cluster lock as "another admin" would (core code, straight on manager1's socket). */
+async function holdLock(docker: Docker): Promise<BackupLock> {
+  const until = Date.now() + 180_000;
+  for (;;) {
+    try {
+      return await BackupLock.acquire(docker, { backupId: 'e2e-held-lock', node: 'manager1', owner: 'e2e-other-admin' });
+    } catch (err) {
+      if (!(err instanceof BackupRunningError || err instanceof StaleLockError) || Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+}
+
+test('a second Backup Now while a backup runs says "another backup is running"', async () => {
+  await s.step('lock', async () => {
+    const docker = new Docker({ socketPath: testbedManager('manager1').dockerSocketPath });
+    const lock = await holdLock(docker);
+    const fileName = `e2e-while-locked-${Date.now()}.tar`;
+    try {
+      const outcome = await backupNowViaPalette(fileName);
+      assert.equal(outcome.kind, 'failed', outcome.text);
+      assert.match(outcome.text, /another backup is running/);
+      assert.match(outcome.text, /e2e-other-admin/, 'names who holds the lock');
+      assert.ok(!existsSync(join(s.workspace, fileName)), 'no file was written');
+    } finally {
+      await lock.release();
+    }
+  });
+});
