@@ -21,6 +21,9 @@ die() { printf '[cluster] ERROR: %s\n' "$*" >&2; exit 1; }
 node_dir() { echo "$TB/manager$1"; }
 node_ip() { echo "127.0.0.$1"; }
 ssh_port() { echo "220$1"; }
+# Every node's sshd also listens on this one port at its own address, like real managers that
+# all listen on 22: a manager found in the swarm is reached at its swarm address, same port.
+COMMON_SSH_PORT=2200
 docker_sock() { echo "$TB/manager$1/docker.sock"; }
 dk() { local n=$1; shift; docker -H "unix://$(docker_sock "$n")" "$@"; }
 
@@ -127,6 +130,7 @@ sshd_conf() {
   cat <<EOF
 # Written by scripts/cluster/up.sh: sshd of manager$n (key-only, like a hardened manager).
 ListenAddress $(node_ip "$n"):$(ssh_port "$n")
+ListenAddress $(node_ip "$n"):$COMMON_SSH_PORT
 HostKey $d/ssh/ssh_host_ed25519_key
 PidFile $d/sshd.pid
 AuthorizedKeysFile $TB/ssh/authorized_keys
@@ -161,7 +165,7 @@ UsePAM no
 PermitRootLogin prohibit-password
 AllowTcpForwarding yes
 AllowStreamLocalForwarding no
-PermitOpen 127.0.0.1:2201 127.0.0.2:2202 127.0.0.3:2203
+PermitOpen 127.0.0.1:2201 127.0.0.2:2202 127.0.0.3:2203 127.0.0.1:$COMMON_SSH_PORT 127.0.0.2:$COMMON_SSH_PORT 127.0.0.3:$COMMON_SSH_PORT
 StrictModes no
 MaxStartups 200:30:400
 LogLevel VERBOSE

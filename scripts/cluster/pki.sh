@@ -68,6 +68,7 @@ write_known_hosts() {
     key=$TB/manager$n/ssh/ssh_host_ed25519_key
     [[ -s $key.orig ]] && key=$key.orig
     printf '[127.0.0.%s]:220%s %s\n' "$n" "$n" "$(cut -d' ' -f1,2 <"$key.pub")" >>"$out.tmp"
+    printf '[127.0.0.%s]:%s %s\n' "$n" "$COMMON_SSH_PORT" "$(cut -d' ' -f1,2 <"$key.pub")" >>"$out.tmp"
   done
   key=$TB/bastion/ssh/ssh_host_ed25519_key
   printf '[127.0.0.10]:2210 %s\n' "$(cut -d' ' -f1,2 <"$key.pub")" >>"$out.tmp"

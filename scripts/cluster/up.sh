@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm run cluster:up`: the shared test cluster — 3 real dockerd managers (manager1..3) in one
-# swarm, each behind a real OpenSSH sshd on 127.0.0.N:220N, a bastion sshd on 127.0.0.10:2210,
+# swarm, each behind a real OpenSSH sshd on 127.0.0.N:220N (and 127.0.0.N:2200), a bastion sshd on 127.0.0.10:2210,
 # and a UCP 3.2.4 fixture on every manager. Idempotent: a healthy cluster is left as it is.
 # State: .testbed/ (kept across down/up). Described by .testbed/clusters.json and testbed.json.
 set -euo pipefail

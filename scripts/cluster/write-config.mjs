@@ -82,6 +82,10 @@ const testbed = {
   clustersFile: join(tb, 'clusters.json'),
   clusterName: 'demo',
   ucpVersion,
+  // Every manager's sshd also listens on <its host>:commonSshPort (like port 22 on real
+  // managers), with `[host]:commonSshPort` in ssh.knownHostsFile: the port that managers
+  // discovered from the swarm are reached on when one manager is configured on it.
+  commonSshPort: 2200,
   instanceId: readFileSync(join(tb, 'instance-id'), 'utf8').trim(),
   ssh: {
     username: 'root',

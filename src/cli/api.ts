@@ -5,6 +5,8 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import type { CliCommand, CliIO } from './common';
 import { parse, printJson, readPassphrase } from './common';
 import { ConfigError } from '../core/errors';
@@ -20,8 +22,10 @@ const USAGE = `Usage:
   ucp-backup api backups --url URL AUTH [--json] [TLS]
   ucp-backup api get ID  --url URL AUTH [--json] [TLS]
 
-  AUTH: --token-file FILE (from \`api login\`) or --username NAME --password-file FILE
-  TLS:  --ca FILE (UCP's CA bundle, from https://<ucp>/ca) or --insecure
+  AUTH: --token-file FILE (from \`api login\`), --username NAME --password-file FILE, or
+        --client-bundle DIR (an unzipped UCP client bundle: cert.pem, key.pem, ca.pem)
+  TLS:  --ca FILE (UCP's CA bundle, from https://<ucp>/ca; default with a client bundle:
+        its ca.pem) or --insecure
   A FILE of "-" is read from stdin. Exit: 0 ok, 1 failed (a FAILED backup with --wait),
   2 usage, 3 another backup is running, 4 no such backup.
 `;
@@ -31,6 +35,7 @@ const OPTIONS = {
   username: { type: 'string' },
   'password-file': { type: 'string' },
   'token-file': { type: 'string' },
+  'client-bundle': { type: 'string' },
   ca: { type: 'string' },
   insecure: { type: 'boolean' },
   json: { type: 'boolean' },
@@ -77,6 +82,7 @@ export const command: CliCommand = async (argv, io, signal) => {
 async function baseClient(v: Values): Promise<UcpApiClient> {
   if (!v.url) throw new ConfigError('Missing --url.', 'Pass --url https://<ucp-host>[:port].');
   if (v.ca && v.insecure) throw new ConfigError('--ca and --insecure exclude each other.');
+  const bundle = v['client-bundle'] ? await readClientBundle(v['client-bundle']) : undefined;
   let ca: string | undefined;
   if (v.ca) {
     try {
@@ -85,8 +91,30 @@ async function baseClient(v: Values): Promise<UcpApiClient> {
       throw new ConfigError(`Cannot read CA bundle ${v.ca}: ${(err as Error).message}.`, 'Save UCP\'s CA bundle first: curl -sk https://<ucp-host>/ca > ucp-ca.pem');
     }
     checkCaBundle(v.ca, ca);
+  } else if (bundle && !v.insecure) {
+    ca = bundle.ca;
   }
-  return new UcpApiClient({ url: v.url, ca, insecure: v.insecure });
+  return new UcpApiClient({ url: v.url, ca, insecure: v.insecure, clientCert: bundle && { cert: bundle.cert, key: bundle.key } });
+}
+
+/** A UCP client bundle, unzipped: its ca.pem verifies UCP, cert.pem + key.pem identify the user. */
+async function readClientBundle(dir: string): Promise<{ ca: string; cert: string; key: string }> {
+  const read = async (name: string) => {
+    try {
+      return await readFile(join(dir, name), 'utf8');
+    } catch (err) {
+      throw new ConfigError(`Cannot read ${name} of the client bundle ${dir}: ${(err as Error).message}.`, 'Unzip the bundle from UCP (My Profile → Client Bundles → New Client Bundle) and pass its folder.');
+    }
+  };
+  const [ca, cert, key] = [await read('ca.pem'), await read('cert.pem'), await read('key.pem')];
+  checkCaBundle(join(dir, 'ca.pem'), ca);
+  try {
+    // Fails here, with a clear message, when key.pem does not belong to cert.pem.
+    createSecureContext({ cert, key });
+  } catch (err) {
+    throw new ConfigError(`The client bundle ${dir} is unusable: ${(err as Error).message}.`, 'cert.pem and key.pem must come from the same bundle: unzip it again.');
+  }
+  return { ca, cert, key };
 }
 
 /** Node silently ignores a CA "bundle" without certificates; the admin would only see an untrusted-certificate error. */
@@ -130,12 +158,16 @@ async function login(v: Values, io: CliIO, signal: AbortSignal): Promise<number>
 
 async function authenticatedClient(v: Values, io: CliIO, signal: AbortSignal): Promise<UcpApiClient> {
   const client = await baseClient(v);
+  if (v['client-bundle']) {
+    if (v['token-file'] || v.username) throw new ConfigError('Pass either --client-bundle or a token/password, not both.');
+    return client;
+  }
   if (v['token-file']) {
     if (v.username) throw new ConfigError('Pass either --token-file or --username/--password-file, not both.');
     return client.withToken(await readSecret(v['token-file'], 'token', io));
   }
   if (!v.username || !v['password-file']) {
-    throw new ConfigError('Not logged in.', 'Pass --token-file FILE (see `api login`) or --username NAME --password-file FILE.');
+    throw new ConfigError('Not logged in.', 'Pass --token-file FILE (see `api login`), --username NAME --password-file FILE, or --client-bundle DIR.');
   }
   await client.login(v.username, await readSecret(v['password-file'], 'password', io), { signal });
   return client;

@@ -11,7 +11,9 @@ const HELP = `Usage: ucp-backup nodes --config FILE [--cluster NAME] [--json] [-
                         [--key-passphrase-file FILE|-] [--verbose]
 
 Lists the cluster's swarm managers (found through the configured SSH endpoints) with their
-leader/reachable status, availability, engine, SELinux flag and UCP version.
+leader/reachable status, availability, engine, SELinux flag and UCP version. Managers not in
+the configuration are reached at their swarm address with the SSH settings (port, user, keys,
+ProxyJump, known_hosts, Docker socket) of the configured node that listed them.
 
   --accept-new-host-keys   accept and record host keys not yet in known_hosts (a CHANGED key is always refused)
   --key-passphrase-file    passphrase of an encrypted identity file, from a file or stdin ("-")
@@ -49,6 +51,10 @@ export function printTable(io: CliIO, s: ClusterStatus): void {
   io.stdout.write(`Cluster ${s.cluster}${s.ucpVersion ? ` (UCP ${s.ucpVersion})` : ''}\n`);
   io.stdout.write(row(header, widths) + '\n');
   for (const r of rows) io.stdout.write(row(r, widths) + '\n');
+  const discovered = s.managers.filter((m) => m.discoveredVia && m.nodeConfig);
+  if (discovered.length) {
+    io.stdout.write(`\nNot configured, found in the swarm: ${discovered.map((m) => `${m.name} (SSH ${m.nodeConfig!.host}:${m.nodeConfig!.port} with the settings of ${m.discoveredVia})`).join(', ')}\n`);
+  }
   for (const m of s.managers) if (m.error) io.stdout.write(`\n${m.name}: ${m.error}\n`);
 }
 

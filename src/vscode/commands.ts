@@ -3,6 +3,7 @@
  * the admin do?" has one answer. Each is a thin adapter over a flow in ./flows.
  */
 import * as vscode from 'vscode';
+import { COMMAND_IDS, type CommandId } from './commandIds';
 import { backupNow } from './flows/backupNow';
 import { addCluster, removeCluster } from './flows/clusters';
 import type { BackupViews } from './flows/details';
@@ -11,22 +12,6 @@ import { showError } from './log';
 import type { Services } from './services';
 import type { BackupTreeProvider, UcpNode } from './tree/provider';
 
-export const COMMAND_IDS = [
-  'ucpBackup.backupNow',
-  'ucpBackup.verify',
-  'ucpBackup.showDetails',
-  'ucpBackup.download',
-  'ucpBackup.delete',
-  'ucpBackup.compare',
-  'ucpBackup.addCluster',
-  'ucpBackup.removeCluster',
-  'ucpBackup.forgetPassphrase',
-  'ucpBackup.breakLock',
-  'ucpBackup.showLog',
-  'ucpBackup.refresh',
-] as const;
-
-export type CommandId = (typeof COMMAND_IDS)[number];
 
 export function registerCommands(services: Services, tree: BackupTreeProvider, views: BackupViews): vscode.Disposable[] {
   const handlers: Record<CommandId, (...args: any[]) => unknown> = {

@@ -68,10 +68,21 @@ export class Services {
     return findNode(cluster, name);
   }
 
-  async discover(cluster: ClusterConfig): Promise<ClusterStatus> {
-    const status = await discoverCluster(cluster, this.pool);
-    this.statusCache.set(cluster.name, status);
-    return status;
+  private readonly discovering = new Map<string, Promise<ClusterStatus>>();
+
+  /** One discovery per cluster at a time: the tree's manager and backup rows both ask at once. */
+  discover(cluster: ClusterConfig): Promise<ClusterStatus> {
+    let p = this.discovering.get(cluster.name);
+    if (!p) {
+      p = discoverCluster(cluster, this.pool)
+        .then((status) => {
+          this.statusCache.set(cluster.name, status);
+          return status;
+        })
+        .finally(() => this.discovering.delete(cluster.name));
+      this.discovering.set(cluster.name, p);
+    }
+    return p;
   }
 
   async docker(node: NodeConfig): Promise<Docker> {

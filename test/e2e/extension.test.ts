@@ -13,7 +13,7 @@ import Docker from 'dockerode';
 import { BackupLock } from '../../src/core/lock/clusterLock';
 import { BackupRunningError, StaleLockError } from '../../src/core/engine/errors';
 import { runCli } from '../helpers/cli';
-import { CodeServerSession, TESTBED_CLUSTERS, poll } from '../helpers/codeServer';
+import { CodeServerSession, TESTBED_CLUSTERS, UI_TIMEOUT, poll } from '../helpers/codeServer';
 import { testbedManager } from '../helpers/testbed';
 
 const UCP_VERSION = '3.2.4';
@@ -87,7 +87,21 @@ test('the tree shows the demo cluster with its 3 managers on UCP 3.2.4', async (
   await s.step('tree', async () => {
     await s.clickActivityBar('UCP Backup');
     await s.treeRow(/^demo/).waitFor({ state: 'visible' });
-    for (const m of MANAGERS) await s.treeRow(new RegExp(`^${m}UCP ${UCP_VERSION.replace(/\./g, '\\.')}`)).waitFor({ state: 'visible' });
+    const allUp = async () => {
+      const rows = await s.treeTexts();
+      return MANAGERS.every((m) => rows.some((r) => r.startsWith(`${m}UCP ${UCP_VERSION}`)));
+    };
+    // Another test file may be restarting manager3 right now: a person would press Refresh.
+    await poll(
+      async () => {
+        if (await allUp()) return true;
+        if (!(await s.treeRow(/Connecting to managers/).isVisible())) await s.viewTitleAction('Refresh').click();
+        await s.page.waitForTimeout(2000);
+        return allUp();
+      },
+      180_000,
+      `the 3 managers with UCP ${UCP_VERSION} in the tree`,
+    );
     const rows = await s.treeTexts();
     const managers = rows.filter((r) => /^manager\d/.test(r));
     assert.equal(managers.length, 3, rows.join('\n'));
@@ -118,7 +132,10 @@ test('"UCP: Backup Now" from the command palette completes and the backup shows 
     assert.equal(await row.locator('.codicon-check').count(), 1, 'SUCCESS shows the check icon');
     assert.match((await row.innerText()).replace(/\s+/g, ' '), /🔒 · manager1/);
     await s.dismissNotifications();
+    await s.setSidebarWidth(720);
+    await s.page.mouse.move(1400, 880);
     await s.screenshot('tree');
+    await s.setSidebarWidth(320);
   });
 });
 
@@ -140,7 +157,7 @@ test('the details webview shows the schema fields and the archive listing with k
     const verifyButton = web.locator('#verify');
     await poll(async () => (await verdict.count()) > 0 || (await verifyButton.isVisible()), 60_000, 'a verify report or the verify button');
     if ((await verdict.count()) === 0) await verifyButton.click();
-    await verdict.waitFor({ state: 'visible' });
+    await s.waitUnlessError(verdict, 'the verify report in the details panel', UI_TIMEOUT * 2, web.locator('#status.error'));
     assert.equal(await verdict.getAttribute('data-verdict'), 'VALID', await web.locator('.report').innerText());
     const summary = await web.locator('.report p.muted').innerText();
     const entries = Number(/([\d,]+) entries/.exec(summary)?.[1].replace(/,/g, ''));
@@ -161,9 +178,10 @@ test('the details webview shows the schema fields and the archive listing with k
 test('right-click a .tar in the Explorer → "Verify Backup" shows VALID', async () => {
   await s.step('verify', async () => {
     await s.explorerContextMenu(FIXTURE, 'Verify Backup');
+    await s.waitUnlessError(s.activeTab().filter({ hasText: FIXTURE }), `a panel for ${FIXTURE}`);
     const web = s.webviewFrame();
     const verdict = web.locator('[data-verdict]');
-    await verdict.waitFor({ state: 'visible' });
+    await s.waitUnlessError(verdict, 'the verify report', UI_TIMEOUT * 2, web.locator('#status.error'));
     assert.equal(await verdict.getAttribute('data-verdict'), 'VALID', await web.locator('.report').innerText());
     const report = await web.locator('.report').innerText();
     assert.match(report, new RegExp(FIXTURE.replace(/\./g, '\\.')));

@@ -162,10 +162,12 @@ function fnv1a64(data: Buffer): bigint {
 }
 
 /**
- * Streams a GNU tar of a UCP-like tree plus one big file of `bigBytes` (pseudo-random
- * content made on the fly) into `write`, never holding more than one 1 MiB block.
+ * A GNU tar stream of a UCP-like tree plus one big file of `bigBytes`, made on the fly and
+ * never held in memory: 'noise' content does not compress, 'sparse' content (zeros with a
+ * block number every MiB) compresses to almost nothing, so gpg's default zlib makes a small
+ * file that still decrypts to `bigBytes` of plaintext.
  */
-export async function* bigTar(bigBytes: number): AsyncGenerator<Buffer> {
+export async function* bigTar(bigBytes: number, content: 'noise' | 'sparse' = 'noise'): AsyncGenerator<Buffer> {
   const header = (name: string, size: number, type = '0') => {
     const b = Buffer.alloc(512);
     b.write(name, 0, 100, 'utf8');
@@ -200,7 +202,7 @@ export async function* bigTar(bigBytes: number): AsyncGenerator<Buffer> {
   yield header('./ucp-backup/big.bin', bigBytes);
   const block = Buffer.alloc(1 << 20);
   let seed = createHash('sha256').update('seed').digest();
-  for (let i = 0; i < block.length; i += 32) {
+  for (let i = 0; content === 'noise' && i < block.length; i += 32) {
     seed = createHash('sha256').update(seed).digest();
     seed.copy(block, i);
   }
@@ -216,7 +218,7 @@ export async function* bigTar(bigBytes: number): AsyncGenerator<Buffer> {
   yield Buffer.alloc(1024);
 }
 
-/** Writes bigTar(bigBytes) through `gpg --symmetric --compress-algo none` (a pipe) into `out`. */
+/** Writes a stream through `gpg --symmetric` (a pipe; default: no compression) into `out`. */
 export async function gpgEncryptStreamed(dir: string, source: AsyncIterable<Buffer>, out: string, args: string[] = ['--compress-algo', 'none']): Promise<void> {
   const home = join(dir, 'gnupg');
   mkdirSync(home, { recursive: true, mode: 0o700 });
@@ -227,4 +229,70 @@ export async function gpgEncryptStreamed(dir: string, source: AsyncIterable<Buff
   await pipeline(source, gpg.stdin);
   const code = await exited;
   if (code !== 0) throw new Error(`gpg --symmetric failed: ${stderr}`);
+}
+
+/**
+ * The CLI bundled as it ships (dist/cli.js's esbuild settings) into `dir`: peak RSS is
+ * measured on that, not under tsx, whose own transpiler adds ~35 MiB.
+ */
+export async function bundleCli(dir: string): Promise<string> {
+  const esbuild = await import('esbuild');
+  const out = join(dir, 'cli.js');
+  await esbuild.build({
+    entryPoints: [join(__dirname, '..', '..', 'src', 'cli.ts')],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    logLevel: 'silent',
+    external: ['vscode', 'cpu-features', './crypto/build/Release/sshcrypto.node'],
+    define: { 'import.meta.url': 'importMetaUrl' },
+    banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
+  });
+  // Preloaded into the child: reports its peak RSS (kernel's high-water mark) when it exits.
+  writeFileSync(
+    join(dir, 'peak-rss.js'),
+    `process.on('exit', () => {
+  const hwm = /VmHWM:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status', 'utf8'));
+  const cpu = process.cpuUsage();
+  process.stderr.write('\\nPEAK ' + JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS, vmHwmKiB: hwm ? Number(hwm[1]) : 0, cpuMs: (cpu.user + cpu.system) / 1000 }) + '\\n');
+});\n`,
+  );
+  return out;
+}
+
+export interface MeasuredRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** Peak RSS of the child in MiB (VmHWM, or getrusage's maxRSS when larger). */
+  peakRssMiB: number;
+  cpuMs: number;
+  wallMs: number;
+}
+
+/** Runs the bundled CLI in a child process and reads its peak RSS. */
+export function runMeasured(cli: string, args: string[]): Promise<MeasuredRun> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(process.execPath, ['--require', join(dirname(cli), 'peak-rss.js'), cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const m = /\nPEAK (\{.*\})\n/.exec(stderr);
+      const peak = m ? (JSON.parse(m[1]) as { maxRssKiB: number; vmHwmKiB: number; cpuMs: number }) : { maxRssKiB: NaN, vmHwmKiB: NaN, cpuMs: NaN };
+      resolve({
+        code,
+        stdout,
+        stderr: stderr.replace(/\nPEAK .*\n/, ''),
+        peakRssMiB: Math.max(peak.maxRssKiB, peak.vmHwmKiB) / 1024,
+        cpuMs: peak.cpuMs,
+        wallMs: Number(process.hrtime.bigint() - t0) / 1e6,
+      });
+    });
+  });
 }

@@ -232,6 +232,25 @@ export class CodeServerSession {
     const row = this.quickInputRow(title);
     await row.waitFor({ state: 'visible' });
     await row.click();
+    // The palette stays up for a moment after the click: wait until it is gone or the command
+    // shows its own prompt, so callers never mistake the palette for that prompt.
+    await poll(async () => !(await input.isVisible()) || !(await input.inputValue().catch(() => '>')).startsWith('>'), UI_TIMEOUT, `the command palette to run "${title}"`);
+  }
+
+  /** A button in the side bar's title (e.g. the view's "Refresh"), by its tooltip text. */
+  viewTitleAction(label: string): Locator {
+    return this.page.locator(`.part.sidebar .title-actions a.action-label[aria-label^="${label}"], .part.sidebar .composite.title a.action-label[aria-label^="${label}"]`).first();
+  }
+
+  /** Drags the side bar's edge so long tree labels fit (VS Code has no setting for its width). */
+  async setSidebarWidth(px: number): Promise<void> {
+    const box = await this.page.locator('.part.sidebar').boundingBox();
+    if (!box) return;
+    const y = box.y + box.height / 2;
+    await this.page.mouse.move(box.x + box.width + 1, y);
+    await this.page.mouse.down();
+    await this.page.mouse.move(box.x + px, y, { steps: 5 });
+    await this.page.mouse.up();
   }
 
   quickInput(): Locator {
@@ -295,6 +314,32 @@ export class CodeServerSession {
     );
   }
 
+  /** Error notifications (red icon), to fail fast with the extension's own words. */
+  errorToasts(): Locator {
+    return this.page.locator('.notification-toast').filter({ has: this.page.locator('.codicon-error') });
+  }
+
+  /** Waits until `wanted` is visible; throws with the text of an error notification if one shows first. */
+  async waitUnlessError(wanted: Locator, what: string, timeoutMs = UI_TIMEOUT * 2, extraError?: Locator): Promise<void> {
+    const errors = [this.errorToasts().first(), ...(extraError ? [extraError] : [])];
+    let failure: string | undefined;
+    await poll(
+      async () => {
+        if (await wanted.isVisible().catch(() => false)) return true;
+        for (const e of errors) {
+          if (await e.isVisible().catch(() => false)) {
+            const text = (await e.innerText().catch(() => '')).trim();
+            if (text) failure = text;
+          }
+        }
+        return failure !== undefined;
+      },
+      timeoutMs,
+      what,
+    );
+    if (failure !== undefined) throw new Error(`Instead of ${what}, VS Code showed: ${failure.replace(/\s+/g, ' ')}`);
+  }
+
   /** Closes every notification toast (they cover the tree and the webview in screenshots). */
   async dismissNotifications(): Promise<void> {
     await this.runCommand('Notifications: Clear All Notifications');
@@ -356,7 +401,17 @@ export class CodeServerSession {
     // The context menu lives in a shadow root; Playwright's CSS locators pierce open ones.
     const item = this.page.locator('.monaco-menu .action-item').filter({ hasText: entry }).first();
     await item.waitFor({ state: 'visible' });
+    // VS Code's menu ignores a mouse-up that comes right after it opened (it takes it for the
+    // release of the right click), so pause like a person reading the menu before clicking.
+    await item.hover();
+    await this.page.waitForTimeout(300);
     await item.click();
+    await item.waitFor({ state: 'hidden' });
+  }
+
+  /** The editor tab that is active, to know which webview panel is in front. */
+  activeTab(): Locator {
+    return this.page.locator('.part.editor .tabs-container .tab.active');
   }
 
   /** Saves a PNG for the README into docs/screenshots/. */

@@ -55,6 +55,11 @@ export interface Testbed {
   clustersFile: string;
   clusterName: string;
   ucpVersion: string;
+  /**
+   * Every manager's sshd also listens on <host>:commonSshPort (like port 22 on real managers),
+   * with `[host]:commonSshPort` entries in ssh.knownHostsFile.
+   */
+  commonSshPort: number;
   instanceId: string;
   ssh: {
     username: string;

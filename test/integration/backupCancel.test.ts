@@ -6,6 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
@@ -13,13 +14,13 @@ import { ROOT } from '../helpers/cli';
 import { SessionPool } from '../../src/core/ssh/sessionPool';
 import { runBackup, CANCELLED_ERROR } from '../../src/core/engine/runBackup';
 import { BackupRunningError } from '../../src/core/engine/errors';
-import { HELPER_LABEL } from '../../src/core/engine/dockerStreams';
+import { HELPER_LABEL, createHelper, removeQuietly } from '../../src/core/engine/dockerStreams';
 import { CancelledError } from '../../src/core/errors';
 import { LocalHistory } from '../../src/core/history/localHistory';
-import { getClusterRecord } from '../../src/core/history/clusterHistory';
+import { createClusterRecord, getClusterRecord, updateClusterRecord } from '../../src/core/history/clusterHistory';
 import { readLock } from '../../src/core/lock/clusterLock';
 import type { ProgressEvent } from '../../src/core/progress';
-import type { BackupRecord } from '../../src/core/history/record';
+import { ZERO_TIME, type BackupRecord } from '../../src/core/history/record';
 import { CONFIG, cluster, node, workDir, sshDocker, waitForNoLock } from './backupKit';
 
 const pool = new SessionPool();
@@ -117,5 +118,38 @@ test('Ctrl-C (SIGINT) on the CLI during the volumes step exits 130 with a FAILED
     assert.equal((await getClusterRecord(docker, record.id))?.shortError, CANCELLED_ERROR);
     await assertNothingLeft(docker, record.id, 'cli.tar');
     return;
+  }
+});
+
+test("a killed backup's helper is removed by the next backup; a verify's helper (no backup record) is left alone", async () => {
+  const docker = await sshDocker(pool, 'manager2');
+  const killedRun = randomUUID();
+  const verifyRun = randomUUID();
+  // What `kill -9` during a backup leaves: its IN_PROGRESS record and its helper container.
+  await createClusterRecord(docker, { id: killedRun, encrypted: false, fileName: 'killed.tar', logFileName: '', backupPath: dir, backupState: 'IN_PROGRESS', nodeLocation: 'manager2', shortError: '', created_at: new Date().toISOString(), completed_at: ZERO_TIME });
+  const helper = (runId: string, purpose: string) => createHelper(docker, { runId, purpose, Image: 'docker/ucp-proxy:3.2.4', Entrypoint: ['/never-started'] });
+  const killed = await helper(killedRun, 'volumes');
+  const verifying = await helper(verifyRun, 'verify');
+  try {
+    for (;;) {
+      const r = await runBackup(
+        { destination: { kind: 'local', path: join(dir, 'next.tar') }, noPassphrase: true, includeLogs: false, engine: 'builtin' },
+        { docker, cluster: await cluster(), node: await node('manager2'), localHistory: new LocalHistory(join(dir, 'state')) },
+      ).catch((err: unknown) => err);
+      if (r instanceof BackupRunningError) {
+        await waitForNoLock(docker);
+        continue;
+      }
+      assert.equal((r as BackupRecord).backupState, 'SUCCESS', String(r));
+      break;
+    }
+    await assert.rejects(killed.inspect(), /no such container/i);
+    assert.equal((await verifying.inspect()).State.Status, 'created');
+  } finally {
+    await removeQuietly(killed);
+    await removeQuietly(verifying);
+    // Leave the shared history truthful: that run never finished.
+    const rec = await getClusterRecord(docker, killedRun);
+    if (rec?.backupState === 'IN_PROGRESS') await updateClusterRecord(docker, { ...rec, backupState: 'FAILED', shortError: 'simulated killed run (test)', completed_at: new Date().toISOString() });
   }
 });

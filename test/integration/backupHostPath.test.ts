@@ -12,10 +12,10 @@ import { runCli } from '../helpers/cli';
 import { SessionPool } from '../../src/core/ssh/sessionPool';
 import { getClusterRecord } from '../../src/core/history/clusterHistory';
 import type { BackupRecord } from '../../src/core/history/record';
-import { CONFIG, workDir, tarList, sshDocker, waitForNoLock, testbedManager } from './backupKit';
+import { CONFIG, workDir, tarList, gpgDecrypt, sshDocker, waitForNoLock, testbedManager } from './backupKit';
 
 const pool = new SessionPool();
-const { dir } = workDir('ucp-backup-host-');
+const { dir, passFile } = workDir('ucp-backup-host-');
 const env = { UCP_BACKUP_STATE_DIR: join(dir, 'state') };
 const m2 = testbedManager('manager2');
 const name = `it-${randomUUID().slice(0, 8)}.tar`;
@@ -56,4 +56,31 @@ test('a folder not writable by nobody fails validation with the chown fix and a 
   assert.equal(r.code, 1);
   assert.match(r.stderr, /sudo chown nobody:nogroup /);
   assert.deepEqual(readdirSync(m2.rootOwnedBackupDir).filter((n) => n.includes(name)), []);
+});
+
+test('an encrypted host-path backup and its log open with gpg; the same name is replaced only with --overwrite', async () => {
+  const encName = name.replace('.tar', '-enc.tar');
+  const logName = encName.replace('.tar', '.log');
+  try {
+    const r = await backup(['--host-path', m2.backupDir, '--name', encName, '--passphrase-file', passFile, '--include-logs']);
+    assert.equal(r.code, 0, r.stderr);
+    const record = JSON.parse(r.stdout) as BackupRecord;
+    assert.equal(record.encrypted, true);
+    assert.equal(record.logFileName, logName);
+    const names = tarList(gpgDecrypt(join(m2.backupDir, encName), passFile, dir));
+    assert.ok(names.length >= 27, `only ${names.length} entries`);
+    assert.ok(names.includes('./ucp-controller-server-certs/key.pem'));
+    assert.match(gpgDecrypt(join(m2.backupDir, logName), passFile, dir).toString(), /\[rethinkdb\]/);
+
+    const size = statSync(join(m2.backupDir, encName)).size;
+    const again = await backup(['--host-path', m2.backupDir, '--name', encName, '--no-passphrase']);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /already exists/);
+    assert.equal(statSync(join(m2.backupDir, encName)).size, size, 'left as it was');
+    const over = await backup(['--host-path', m2.backupDir, '--name', encName, '--no-passphrase', '--overwrite']);
+    assert.equal(over.code, 0, over.stderr);
+    assert.ok(tarList(join(m2.backupDir, encName)).includes('./ucp-controller-server-certs/key.pem'), 'now the plain tar');
+  } finally {
+    for (const f of [encName, logName]) rmSync(join(m2.backupDir, f), { force: true });
+  }
 });

@@ -11,7 +11,9 @@ import { hostname } from 'node:os';
 import { runCli } from '../helpers/cli';
 import { SessionPool } from '../../src/core/ssh/sessionPool';
 import { LOCK_NAME, readLock } from '../../src/core/lock/clusterLock';
-import type { BackupRecord } from '../../src/core/history/record';
+import { ZERO_TIME, type BackupRecord } from '../../src/core/history/record';
+import { createClusterRecord, getClusterRecord } from '../../src/core/history/clusterHistory';
+import { randomUUID } from 'node:crypto';
 import { runBackup } from '../../src/core/engine/runBackup';
 import { BackupRunningError } from '../../src/core/engine/errors';
 import { LocalHistory } from '../../src/core/history/localHistory';
@@ -66,17 +68,55 @@ test('a second backup while one runs fails at once with the spec message; exactl
   }
 });
 
+test('two backups started at the same moment from two managers: exactly one runs, the other is refused', async () => {
+  const cluster = (await loadConfigFile(CONFIG)).clusters[0];
+  const start = async (name: string, file: string) =>
+    runBackup(
+      { destination: { kind: 'local', path: join(dir, file) }, noPassphrase: true, includeLogs: false, engine: 'builtin', owner: `race-${name}` },
+      { docker: await sshDocker(pool, name), cluster, node: cluster.nodes.find((n) => n.name === name)!, localHistory: new LocalHistory(join(dir, 'state')) },
+    );
+  for (let attempt = 0; ; attempt++) {
+    await waitForNoLock(await sshDocker(pool, 'manager1'));
+    const results = await Promise.allSettled([start('manager1', 'race1.tar'), start('manager2', 'race2.tar')]);
+    const refused = results.flatMap((r) => (r.status === 'rejected' && r.reason instanceof BackupRunningError ? [r.reason] : []));
+    // Both refused: a teammate's backup took the lock first. Try again.
+    if (refused.length === 2 && attempt < 3) continue;
+    const ran = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    assert.equal(ran.length, 1, `exactly one runs: ${results.map((r) => (r.status === 'fulfilled' ? r.value.backupState : String(r.reason))).join(' / ')}`);
+    assert.equal(refused.length, 1);
+    assert.equal(ran[0].backupState, 'SUCCESS');
+    // The refusal names the winner: who, where (its node) and since when.
+    assert.match(refused[0].message, new RegExp(`another backup is running: started by race-${ran[0].nodeLocation} on \\S+ against node ${ran[0].nodeLocation} since \\d{4}-`));
+    assert.ok(existsSync(join(dir, `race${ran[0].nodeLocation.slice(-1)}.tar`)));
+    assert.ok(!existsSync(join(dir, `race${ran[0].nodeLocation === 'manager1' ? 2 : 1}.tar`)));
+    return;
+  }
+});
+
 test('a lock left by a crashed run is reported stale and broken only on request', async () => {
   const docker = await sshDocker(pool, 'manager1');
   await waitForNoLock(docker);
   const old = new Date(Date.now() - 10 * 60_000).toISOString();
   const P = 'com.ucp-backup.lock.';
-  // What a killed run leaves: the lock config with a heartbeat minutes old.
+  // What a killed run leaves: its IN_PROGRESS record and the lock config with a heartbeat minutes old.
+  const crashed: BackupRecord = {
+    id: randomUUID(),
+    encrypted: false,
+    fileName: 'crashed.tar',
+    logFileName: '',
+    backupPath: '/tmp',
+    backupState: 'IN_PROGRESS',
+    nodeLocation: 'manager1',
+    shortError: '',
+    created_at: old,
+    completed_at: ZERO_TIME,
+  };
+  await createClusterRecord(docker, crashed);
   await docker.createConfig({
     _query: {},
     _body: {
       Name: LOCK_NAME,
-      Labels: { [`${P}backupId`]: 'crashed', [`${P}owner`]: 'crashed-admin', [`${P}host`]: hostname(), [`${P}pid`]: '999999', [`${P}node`]: 'manager1', [`${P}since`]: old, [`${P}heartbeat`]: old },
+      Labels: { [`${P}backupId`]: crashed.id, [`${P}owner`]: 'crashed-admin', [`${P}host`]: hostname(), [`${P}pid`]: '999999', [`${P}node`]: 'manager1', [`${P}since`]: old, [`${P}heartbeat`]: old },
       Data: Buffer.from('{}').toString('base64'),
     },
   });
@@ -91,8 +131,41 @@ test('a lock left by a crashed run is reported stale and broken only on request'
     assert.equal(broken.code, 0, broken.stderr);
     assert.match(broken.stdout, /Removed the lock of crashed-admin/);
     assert.equal(await readLock(docker), undefined);
+    // Its record no longer claims to be running.
+    const after = await getClusterRecord(docker, crashed.id);
+    assert.equal(after?.backupState, 'FAILED');
+    assert.match(after?.shortError ?? '', /^interrupted: its lock was broken \(process 999999 on \S+ is gone|no heartbeat since/);
+    assert.notEqual(after?.completed_at, ZERO_TIME);
   } finally {
     const l = await readLock(docker);
     if (l?.owner === 'crashed-admin') await docker.getConfig(l.configId).remove();
+  }
+});
+
+test('break-lock leaves a live lock alone unless forced', async () => {
+  const docker = await sshDocker(pool, 'manager1');
+  await waitForNoLock(docker);
+  const now = new Date().toISOString();
+  const P = 'com.ucp-backup.lock.';
+  // A lock with a fresh heartbeat held from another machine: a backup that is really running.
+  await docker.createConfig({
+    _query: {},
+    _body: {
+      Name: LOCK_NAME,
+      Labels: { [`${P}backupId`]: 'live', [`${P}owner`]: 'busy-admin', [`${P}host`]: 'other-laptop', [`${P}pid`]: '4242', [`${P}node`]: 'manager2', [`${P}since`]: now, [`${P}heartbeat`]: now },
+      Data: Buffer.from('{}').toString('base64'),
+    },
+  });
+  try {
+    const refused = await runCli(['break-lock', '--config', CONFIG], { env });
+    assert.equal(refused.code, 3);
+    assert.match(refused.stderr, /another backup is running: started by busy-admin on other-laptop against node manager2 since /);
+    assert.equal((await readLock(docker))?.owner, 'busy-admin');
+    const forced = await runCli(['break-lock', '--config', CONFIG, '--force'], { env });
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.equal(await readLock(docker), undefined);
+  } finally {
+    const l = await readLock(docker);
+    if (l?.owner === 'busy-admin') await docker.getConfig(l.configId).remove();
   }
 });

@@ -145,3 +145,24 @@ test('cancelling an official run stops the image gracefully: FAILED, no file, no
     return;
   }
 });
+
+test("a ucp container left by a killed run of ours is replaced; one started by hand is never touched", async () => {
+  const docker = await sshDocker(pool, 'manager2');
+  const leftover = () =>
+    docker.createContainer({ name: 'ucp', Image: 'docker/ucp:3.2.4', Cmd: ['backup', '--no-passphrase'], Labels: { 'com.ucp-backup.run': 'killed-run' }, HostConfig: { NetworkMode: 'none' } });
+  try {
+    await leftover();
+    const r = await backup(['--engine', 'official', '--file', join(dir, 'after-kill.tar'), '--no-passphrase']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(tarList(join(dir, 'after-kill.tar')).includes('./ucp-controller-server-certs/key.pem'));
+
+    // An admin's own `docker run --name ucp ...` (no label of ours): refused with the way out.
+    await docker.createContainer({ name: 'ucp', Image: 'docker/ucp:3.2.4', Cmd: ['backup', '--no-passphrase'], HostConfig: { NetworkMode: 'none' } });
+    const refused = await backup(['--engine', 'official', '--file', join(dir, 'refused.tar'), '--no-passphrase']);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /a container named "ucp" already exists on manager2.*docker rm -f ucp/s);
+    assert.equal((await docker.getContainer('ucp').inspect()).Config.Labels?.['com.ucp-backup.run'], undefined, 'still the admin’s container');
+  } finally {
+    await docker.getContainer('ucp').remove({ force: true }).catch(() => undefined);
+  }
+});

@@ -4,7 +4,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, readFileSync, statSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, readFileSync, statSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import net from 'node:net';
 import { join } from 'node:path';
@@ -121,4 +121,27 @@ test('each failure says what happened and what to do: refused connection, expire
   const viaStdin = await runCli(['api', 'backups', ...tls, '--username', 'admin', '--password-file', '-', '--json'], { stdin: 'admin-password\n' });
   assert.equal(viaStdin.code, 0, viaStdin.stderr);
   assert.ok(Array.isArray(JSON.parse(viaStdin.stdout)));
+});
+
+test('--client-bundle DIR authenticates with the bundle certificate and trusts its ca.pem; a broken bundle says how to fix it', async () => {
+  const bundleDir = join(dir, 'bundle-admin');
+  mkdirSync(bundleDir);
+  const b = fx.issueClientBundle('admin');
+  for (const [name, text] of Object.entries({ 'ca.pem': b.ca, 'cert.pem': b.cert, 'key.pem': b.key })) writeFileSync(join(bundleDir, name), text);
+  const list = await runCli(['api', 'backups', '--url', fx.url, '--client-bundle', bundleDir, '--json']);
+  assert.equal(list.code, 0, list.stderr);
+  assert.ok(Array.isArray(JSON.parse(list.stdout)));
+
+  // key.pem of another bundle: refused before any connection.
+  const broken = join(dir, 'bundle-broken');
+  mkdirSync(broken);
+  const other = fx.issueClientBundle('admin');
+  for (const [name, text] of Object.entries({ 'ca.pem': b.ca, 'cert.pem': b.cert, 'key.pem': other.key })) writeFileSync(join(broken, name), text);
+  const mismatch = await runCli(['api', 'backups', '--url', fx.url, '--client-bundle', broken]);
+  assert.equal(mismatch.code, 2, mismatch.stderr);
+  assert.match(mismatch.stderr, /client bundle .* is unusable.*same bundle/);
+
+  const missing = await runCli(['api', 'backups', '--url', fx.url, '--client-bundle', join(dir, 'no-bundle')]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /Cannot read ca\.pem of the client bundle.*Client Bundles/);
 });

@@ -24,7 +24,7 @@ import { CancelledError, describeError } from '../../src/core/errors';
 import { ZERO_TIME, SPEC_FIELDS } from '../../src/core/history/record';
 import { parseBackupId, parseBackupList, type CreateBackupRequest } from '../../src/core/api/schema';
 import { startUcpApiFixture, simulatedRunner, type UcpApiFixture, type RunnerResult } from '../fixtures/ucpApiServer';
-import { makeSelfSignedCert } from '../fixtures/api/selfSignedCert';
+import { issueClientCert, makeCa, makeSelfSignedCert } from '../fixtures/api/selfSignedCert';
 
 let fx: UcpApiFixture;
 let api: UcpApiClient;
@@ -229,6 +229,25 @@ test('a user who is not a UCP administrator gets 403 with a hint to use one', as
   assert.ok(err instanceof ForbiddenError, String(err));
   assert.match(err.hint!, /UCP administrator/);
   await assert.rejects(viewer.createBackup(request), ForbiddenError);
+});
+
+test("a UCP client bundle's certificate authenticates without a token; a viewer's is 403, another CA's is 401", async () => {
+  const admin = fx.issueClientBundle('admin');
+  const byBundle = new UcpApiClient({ url: fx.url, ca: admin.ca, clientCert: { cert: admin.cert, key: admin.key } });
+  const id = await byBundle.createBackup(request);
+  assert.equal((await byBundle.waitForBackup(id, { intervalMs: 20 })).backupState, 'SUCCESS');
+  assert.ok((await byBundle.listBackups()).some((r) => r.id === id));
+
+  const viewer = fx.issueClientBundle('viewer');
+  await assert.rejects(new UcpApiClient({ url: fx.url, ca: viewer.ca, clientCert: viewer }).listBackups(), ForbiddenError);
+
+  // Signed by a CA this UCP does not know: the server does not accept it as anyone.
+  const foreignCa = makeCa('another-ucp-client-root-ca');
+  const foreign = issueClientCert(foreignCa, 'admin');
+  const err = await new UcpApiClient({ url: fx.url, ca: fx.caPem, clientCert: foreign }).listBackups().catch((e: unknown) => e);
+  assert.ok(err instanceof AuthenticationError, String(err));
+  assert.match(err.message, /client bundle certificate/);
+  assert.match(err.hint!, /download a new one/);
 });
 
 test('TLS: the fixture CA is trusted; no CA or an unknown CA fails with the self-signed hint; --insecure skips', async () => {

@@ -67,7 +67,9 @@ test('a failed backup shows its short error; a running one spins', () => {
   const running = backupPresentation(record({ backupState: 'IN_PROGRESS' }), NOW);
   assert.equal(running.icon, 'sync~spin');
   assert.equal(running.contextValue, 'backup.inProgress');
-  assert.equal(anyInProgress([record({}), record({ backupState: 'IN_PROGRESS' })]), true);
+  assert.equal(anyInProgress([record({}), record({ backupState: 'IN_PROGRESS' })], NOW), true);
+  // A crashed run's record stays IN_PROGRESS; it does not keep the tree refreshing for ever.
+  assert.equal(anyInProgress([record({ backupState: 'IN_PROGRESS', created_at: '2024-05-01T10:00:00Z' })], NOW), false);
 });
 
 test('backups are listed newest first', () => {

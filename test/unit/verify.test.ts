@@ -18,8 +18,8 @@ import { engineEncrypt, gpgEncrypt, makeTar, PASSPHRASE, tempDir } from '../help
 const dir = tempDir();
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const verify = (path: string, passphrase: string | undefined = PASSPHRASE, extra: Parameters<typeof verifyBackup>[1] = {}) =>
-  verifyBackup({ kind: 'file', path }, { passphrase, ...extra });
+const verify = (path: string, passphrase: string | null = PASSPHRASE, extra: Parameters<typeof verifyBackup>[1] = {}) =>
+  verifyBackup({ kind: 'file', path }, { passphrase: passphrase ?? undefined, ...extra });
 const failed = (r: VerifyReport) => r.checks.filter((c) => !c.pass).map((c) => c.id);
 const check = (r: VerifyReport, id: string) => r.checks.find((c) => c.id === id);
 /** What GNU tar lists, the reference for our listing. */
@@ -30,7 +30,7 @@ const tar = makeTar(dir);
 const bigTar = makeTar(dir, { extra: { 'ucp-backup/1631549510183/blob.bin': randomBytes(3 << 20) } });
 
 test('a plain GNU tar of the reference layout is VALID and lists what `tar --list` lists', async () => {
-  const r = await verify(tar, undefined);
+  const r = await verify(tar, null);
   assert.equal(r.verdict, 'VALID', JSON.stringify(r.checks));
   assert.equal(r.encrypted, false);
   assert.equal(r.entryCount, 28);
@@ -82,7 +82,7 @@ test('pax and GNU long names, ustar prefixes: listed in full, as GNU tar lists t
     assert.deepEqual(r.entries.map((e) => e.name.replace(/\/$/, '')), gnuList(t).map((n) => n.replace(/\/$/, '')));
   }
   const ustar = makeTar(dir, { format: 'ustar', extra: { [prefixed]: 'y' } });
-  const r = await verify(ustar, undefined);
+  const r = await verify(ustar, null);
   assert.ok(r.entries.some((e) => e.name === `./${prefixed}`), 'ustar prefix+name not joined');
 });
 
@@ -131,7 +131,7 @@ test('a wrong passphrase is a WrongPassphraseError, not "corrupt archive"', asyn
 });
 
 test('an encrypted archive without a passphrase asks for one; a plain one never asks', async () => {
-  await assert.rejects(verify(gpgEncrypt(dir, tar), undefined), PassphraseRequiredError);
+  await assert.rejects(verify(gpgEncrypt(dir, tar), null), PassphraseRequiredError);
   let asked = 0;
   const r = await verifyBackup({ kind: 'file', path: tar }, { passphrase: async () => (asked++, PASSPHRASE) });
   assert.equal(r.verdict, 'VALID');
@@ -185,10 +185,10 @@ test('restorable on the same major.minor, not on the next minor (the spec: N is 
 });
 
 test("our engine's manifest: every entry checked by size and SHA-256; a wrong hash is INVALID", async () => {
-  const good = await verify(makeTar(dir, { manifest: true }), undefined);
+  const good = await verify(makeTar(dir, { manifest: true }), null);
   assert.equal(good.verdict, 'VALID', JSON.stringify(good.checks));
   assert.match(check(good, 'manifest')!.reason, /all 28 entries match their size and SHA-256/);
-  const bad = await verify(makeTar(dir, { manifest: 'tampered' }), undefined);
+  const bad = await verify(makeTar(dir, { manifest: 'tampered' }), null);
   assert.equal(bad.verdict, 'INVALID');
   assert.deepEqual(failed(bad), ['manifest']);
   assert.match(check(bad, 'manifest')!.reason, /key\.pem SHA-256 differs/);

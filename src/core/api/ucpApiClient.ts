@@ -1,7 +1,9 @@
 /**
  * Client of the UCP backup API (back-up-ucp.txt, "Create, list, and retrieve UCP backups using
- * the API"): POST /api/ucp/backup, GET /api/ucp/backups, GET /api/ucp/backup/{id}, after
- * POST /auth/login. node:https rather than fetch: Node 20's fetch cannot take a custom CA,
+ * the API"): POST /api/ucp/backup, GET /api/ucp/backups, GET /api/ucp/backup/{id}. Callers
+ * identify as the docs show, with `Authorization: Bearer` and a token from POST /auth/login,
+ * or with a UCP client bundle's certificate (mutual TLS, UCP's other way to authenticate).
+ * node:https rather than fetch: Node 20's fetch cannot take a custom CA or client certificate,
  * and UCP usually serves a certificate of its own CA. Secrets (password, token, passphrase)
  * never appear in errors or logs.
  */
@@ -34,6 +36,8 @@ export interface UcpApiOptions {
   /** Per request; default 30 s. */
   timeoutMs?: number;
   token?: string;
+  /** cert.pem + key.pem of a UCP client bundle: authenticates without a token. */
+  clientCert?: { cert: string | Buffer; key: string | Buffer };
 }
 
 export interface CallOptions {
@@ -160,6 +164,9 @@ export class UcpApiClient {
 
   #expectOk(reply: Reply): void {
     if (reply.status === 200) return;
+    if (reply.status === 401 && !this.#token && this.options.clientCert) {
+      throw new AuthenticationError('UCP did not accept the client bundle certificate (401).', 'The bundle may be revoked or from another UCP: download a new one (My Profile → Client Bundles).');
+    }
     if (reply.status === 401) throw new AuthenticationError();
     if (reply.status === 403) throw new ForbiddenError();
     throw new ServerError(reply.status, serverMessage(reply.body));
@@ -167,7 +174,9 @@ export class UcpApiClient {
 
   #request(method: string, path: string, body: unknown, signal: AbortSignal | undefined, auth = true): Promise<Reply> {
     throwIfAborted(signal);
-    if (auth && !this.#token) throw new AuthenticationError('No UCP token.', 'Log in first (`ucp-backup api login`, or --username with --password-file).');
+    if (auth && !this.#token && !this.options.clientCert) {
+      throw new AuthenticationError('No UCP token.', 'Log in first (`ucp-backup api login`, or --username with --password-file), or use a client bundle.');
+    }
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const timeoutMs = this.options.timeoutMs ?? 30_000;
     const url = new URL(path, this.baseUrl);
@@ -175,13 +184,15 @@ export class UcpApiClient {
       const req = https.request(url, {
         method,
         ca: this.options.ca,
+        cert: this.options.clientCert?.cert,
+        key: this.options.clientCert?.key,
         rejectUnauthorized: !this.options.insecure,
         timeout: timeoutMs,
         signal,
         headers: {
           accept: 'application/json',
           ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
-          ...(auth ? { authorization: `Bearer ${this.#token}` } : {}),
+          ...(auth && this.#token ? { authorization: `Bearer ${this.#token}` } : {}),
         },
       });
       req.on('timeout', () => req.destroy(new ApiTimeoutError(timeoutMs)));

@@ -60,6 +60,11 @@ export class ByteReader {
     }
   }
 
+  /** Puts back bytes taken with rest() but not used (only while nothing else is buffered). */
+  unread(b: Buffer): void {
+    this.buf = this.buf.length ? Buffer.concat([b, this.buf]) : b;
+  }
+
   /** Everything up to the end of the stream. */
   async *rest(): AsyncGenerator<Buffer> {
     for (;;) {

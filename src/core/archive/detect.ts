@@ -16,6 +16,8 @@ export function detectArchive(head: Uint8Array): { kind: ArchiveKind; what?: str
   // A file cut inside the BEGIN line is still armor (the decoder then reports the truncation).
   if (t.startsWith(ARMOR_BEGIN) || (t.length >= 5 && ARMOR_BEGIN.startsWith(t))) return { kind: 'openpgp-armored' };
   if (head.length >= 512 && isTarHeader(head)) return { kind: 'tar' };
+  // Less than one header: a tar cut short still shows a path then NUL padding (the tar check reports the truncation).
+  if (head.length < 512 && looksLikeCutTarHeader(head)) return { kind: 'tar' };
   const tag = openpgpFirstTag(head[0]);
   // A passphrase-encrypted message starts with a symmetric-key session key packet (3);
   // a session key from a public key (1), or a bare encrypted packet (9, 18, 20) are OpenPGP too.
@@ -35,6 +37,16 @@ export function isTarHeader(block: Uint8Array): boolean {
   const magic = Buffer.from(block.subarray(257, 262)).toString('latin1');
   if (magic === 'ustar') return true;
   return tarChecksumOk(block) && block[0] !== 0;
+}
+
+function looksLikeCutTarHeader(head: Uint8Array): boolean {
+  const nameField = Buffer.from(head.subarray(0, Math.min(100, head.length)));
+  const nul = nameField.indexOf(0);
+  if (nul <= 0 || !nameField.subarray(nul).every((b) => b === 0)) return false;
+  if (!/^[\x20-\x7e]+$/.test(nameField.subarray(0, nul).toString('latin1'))) return false;
+  // The mode field, when present, is octal digits.
+  const mode = Buffer.from(head.subarray(100, 107)).toString('latin1');
+  return head.length >= 100 && /^[0-7 ]*$/.test(mode);
 }
 
 export function tarChecksumOk(block: Uint8Array): boolean {

@@ -49,15 +49,67 @@ async function readNewLength(r: ByteReader): Promise<{ len: number; partial: boo
   return { len: 1 << (o1 & 0x1f), partial: true, indeterminate: false };
 }
 
-/** The body of a packet as it arrives, partial-length chunks joined. */
+/**
+ * The body of a packet as it arrives, partial-length chunks joined. gpg writes bodies as
+ * 8 KiB partial chunks: headers are stripped synchronously per input chunk, so one input
+ * chunk gives one output piece instead of a dozen trips through the async generators.
+ */
 export async function* packetBody(r: ByteReader, h: PacketHeader): AsyncGenerator<Buffer> {
   if (h.indeterminate) return yield* r.rest();
-  let len = h.len;
-  let partial = h.partial;
-  for (;;) {
-    yield* r.take(len);
-    if (!partial) return;
-    ({ len, partial } = await readNewLength(r));
+  if (!h.partial) return yield* r.take(h.len);
+  const d = new PartialBody(h.len);
+  for await (const chunk of r.rest()) {
+    const pieces = d.push(chunk);
+    if (pieces.length) yield pieces.length === 1 ? pieces[0] : Buffer.concat(pieces);
+    if (d.done) {
+      if (d.leftover.length) r.unread(d.leftover);
+      return;
+    }
+  }
+  throw new CorruptArchiveError('The OpenPGP data ends early (the file is truncated).');
+}
+
+/** RFC 4880 §4.2.2.4 partial body lengths, decoded push-style. */
+class PartialBody {
+  done = false;
+  leftover: Buffer = Buffer.alloc(0);
+  private left: number;
+  private partial = true;
+  private header: number[] = [];
+
+  constructor(firstLen: number) {
+    this.left = firstLen;
+  }
+
+  push(chunk: Buffer): Buffer[] {
+    const out: Buffer[] = [];
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.left > 0) {
+        const n = Math.min(this.left, chunk.length - at);
+        out.push(chunk.subarray(at, at + n));
+        at += n;
+        this.left -= n;
+        continue;
+      }
+      if (!this.partial) break;
+      // Between chunks: the next length header, possibly split across input chunks.
+      this.header.push(chunk[at++]);
+      const o1 = this.header[0];
+      const need = o1 < 192 ? 1 : o1 < 224 ? 2 : o1 === 255 ? 5 : 1;
+      if (this.header.length < need) continue;
+      const hb = this.header;
+      this.header = [];
+      if (o1 < 192) [this.left, this.partial] = [o1, false];
+      else if (o1 < 224) [this.left, this.partial] = [((o1 - 192) << 8) + hb[1] + 192, false];
+      else if (o1 === 255) [this.left, this.partial] = [((hb[1] << 24) | (hb[2] << 16) | (hb[3] << 8) | hb[4]) >>> 0, false];
+      else this.left = 1 << (o1 & 0x1f);
+    }
+    if (this.left === 0 && !this.partial) {
+      this.done = true;
+      this.leftover = chunk.subarray(at);
+    }
+    return out;
   }
 }
 

@@ -146,7 +146,7 @@ export class TarScanner {
       return this.startData(size, 'meta');
     }
     const pax = { ...this.paxGlobal, ...this.pax };
-    const ustar = b.subarray(257, 263).toString('latin1') === 'ustar\x0000';
+    const ustar = b.subarray(257, 265).toString('latin1') === 'ustar\x0000';
     const prefix = ustar ? cString(b, 345, 155) : '';
     let name = this.longName ?? pax.path ?? (prefix ? `${prefix}/${cString(b, 0, 100)}` : cString(b, 0, 100));
     if (typeflag === '5' && !name.endsWith('/') && name) name += '/';

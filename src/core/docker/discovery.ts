@@ -2,14 +2,18 @@
  * What the tree shows for a cluster: each swarm manager with its reachability, engine,
  * SELinux flag and UCP install, read through the managers' Docker sockets over SSH.
  * A configured cluster may list one node; the other managers come from the swarm and are
- * matched to configured SSH endpoints by swarm node ID, name, hostname or address.
+ * matched to configured SSH endpoints by swarm node ID, name, hostname or address. A manager
+ * with no configured endpoint is reached at its swarm address with the SSH settings of the
+ * configured node that listed it (siblingNodeConfig), host-key checks included.
  * Nothing here throws for a node's trouble: it becomes that node's `state` and `error`.
  */
 import type Dockerode from 'dockerode';
 import type { ClusterConfig, NodeConfig } from '../config';
 import { describeError } from '../errors';
 import type { SessionPool } from '../ssh/sessionPool';
+import type { ResolvedNode } from '../ssh/sshConfig';
 import { ConnectError, DockerSocketNotFoundError } from '../ssh/errors';
+import { siblingNodeConfig } from '../ssh/siblingNode';
 
 export type Reachability = 'leader' | 'reachable' | 'unreachable';
 
@@ -17,7 +21,7 @@ export type Reachability = 'leader' | 'reachable' | 'unreachable';
  * ok: UCP manager ready to back up. not-manager / no-swarm / no-ucp: reached, but nothing to
  * back up there. unreachable: SSH/Docker can't reach it (or the swarm says so). error: reached
  * nothing for another reason (auth, host key…; see `error`). unconfigured: a swarm manager
- * with no SSH endpoint in the cluster configuration.
+ * with no SSH endpoint in the cluster configuration and no swarm address to reach it at.
  */
 export type NodeState = 'ok' | 'not-manager' | 'no-swarm' | 'no-ucp' | 'unreachable' | 'error' | 'unconfigured';
 
@@ -71,8 +75,10 @@ export interface ManagerStatus {
   error?: string;
   /** Class name of the error (HostKeyChangedError, AuthFailedError, …) for icons and tests. */
   errorName?: string;
-  /** The SSH endpoint used for this manager, when one is configured. */
+  /** The SSH endpoint used for this manager: configured, or derived for a discovered one. */
   nodeConfig?: NodeConfig;
+  /** Not in the configuration: found in the swarm, reached with this configured node's SSH settings. */
+  discoveredVia?: string;
 }
 
 export interface ClusterStatus {
@@ -151,8 +157,10 @@ function stateOfFailure(err: unknown): NodeState {
 
 interface Probe {
   node: NodeConfig;
-  /** Resolved SSH host, for matching against swarm addresses. */
-  sshHost?: string;
+  /** Resolved SSH endpoint: its host is matched against swarm addresses. */
+  resolved?: ResolvedNode;
+  /** Set for a manager found in the swarm: the configured node whose settings reached it. */
+  discoveredVia?: string;
   inspection?: NodeInspection;
   docker?: Dockerode;
   error?: unknown;
@@ -162,7 +170,7 @@ async function probe(node: NodeConfig, pool: SessionPool): Promise<Probe> {
   const session = pool.get(node);
   const p: Probe = { node };
   try {
-    p.sshHost = session.endpoint.host;
+    p.resolved = session.endpoint;
     p.docker = await session.docker();
     p.inspection = await inspectNode(p.docker);
   } catch (err) {
@@ -197,7 +205,7 @@ function matches(p: Probe, n: any): boolean {
   if (p.inspection?.swarm.nodeId) return p.inspection.swarm.nodeId === n.ID;
   const hostname: string | undefined = n.Description?.Hostname;
   const address = addressOf(n);
-  return [p.node.name, p.node.host, p.sshHost].some((x) => x && (x === hostname || x === address));
+  return [p.node.name, p.node.host, p.resolved?.host].some((x) => x && (x === hostname || x === address));
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
@@ -228,6 +236,19 @@ function fromProbe(p: Probe): ManagerStatus {
   };
 }
 
+/** A discovered manager's failure says which settings were tried, and how to override them. */
+function explainDiscovered(m: ManagerStatus, p: Probe, swarmNodeId: string, clusterName: string): void {
+  const at = `${p.node.username ? p.node.username + '@' : ''}${p.node.host}:${p.node.port}`;
+  const override = `add it to the nodes of cluster "${clusterName}" with its own SSH settings`;
+  if (p.inspection && p.inspection.swarm.nodeId !== swarmNodeId) {
+    // The swarm address leads elsewhere (NAT, reused address): never back up the wrong node.
+    m.state = 'error';
+    m.error = `${at} is ${p.inspection.hostname} (swarm node ${p.inspection.swarm.nodeId ?? 'none'}), not this manager: ${override}.`;
+  } else if (!p.inspection) {
+    m.error = `${m.error} This manager is not in the configuration: it was tried at ${at} with the SSH settings of ${p.discoveredVia}; if it is reached differently, ${override}.`;
+  }
+}
+
 function mostCommon(values: (string | undefined)[]): string | undefined {
   const counts = new Map<string, number>();
   for (const v of values) if (v) counts.set(v, (counts.get(v) ?? 0) + 1);
@@ -248,26 +269,41 @@ export async function discoverCluster(cluster: ClusterConfig, pool: SessionPool)
       viewError = err;
     }
   }
+  // Per-node configuration wins; the swarm's other managers get the viewer's SSH settings.
   const used = new Set<Probe>();
-  const managers: ManagerStatus[] = [];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const pairs: { n: any; p?: Probe }[] = [];
   for (const n of swarmNodes) {
-    const swarm = fromSwarm(n);
     const p = probes.find((x) => !used.has(x) && matches(x, n));
+    if (p) used.add(p);
+    pairs.push({ n, p });
+  }
+  await Promise.all(
+    pairs.map(async (pair) => {
+      const address = addressOf(pair.n);
+      if (pair.p || !address) return;
+      const name: string = pair.n.Description?.Hostname || address;
+      pair.p = await probe(siblingNodeConfig(viewer!.node, viewer!.resolved!, name, address), pool);
+      pair.p.discoveredVia = viewer!.node.name;
+    }),
+  );
+  const managers: ManagerStatus[] = [];
+  for (const { n, p } of pairs) {
+    const swarm = fromSwarm(n);
     if (!p) {
       managers.push({
         ...swarm,
         name: swarm.hostname ?? n.ID,
         ucp: NO_UCP,
         state: swarm.reachability === 'unreachable' ? 'unreachable' : 'unconfigured',
-        error: `No SSH endpoint is configured for this manager (address ${swarm.address ?? 'unknown'}): add it to the nodes of cluster "${cluster.name}".`,
+        error: `The swarm gives no address for this manager: add it to the nodes of cluster "${cluster.name}".`,
       });
       continue;
     }
-    used.add(p);
     const own = fromProbe(p);
-    const m: ManagerStatus = { ...own, ...swarm, engineVersion: own.engineVersion ?? swarm.engineVersion, name: own.name };
-    if (!p.inspection && swarm.reachability !== 'unreachable') m.state = 'error';
+    const m: ManagerStatus = { ...own, ...swarm, engineVersion: own.engineVersion ?? swarm.engineVersion, name: own.name, discoveredVia: p.discoveredVia };
     if (!p.inspection && swarm.reachability === 'unreachable') m.state = 'unreachable';
+    if (p.discoveredVia) explainDiscovered(m, p, n.ID, cluster.name);
     if (p.inspection && swarm.reachability === 'unreachable') {
       // Reached over SSH, yet the swarm lost it (e.g. dockerd restarting): not safe to back up.
       m.state = 'unreachable';
@@ -287,7 +323,7 @@ export async function discoverCluster(cluster: ClusterConfig, pool: SessionPool)
     managers.push(m);
   }
   // Configured nodes in configuration order, then the swarm's other managers by hostname.
-  const order = (m: ManagerStatus) => (m.nodeConfig ? cluster.nodes.indexOf(m.nodeConfig) : cluster.nodes.length);
+  const order = (m: ManagerStatus) => (m.nodeConfig && !m.discoveredVia ? cluster.nodes.indexOf(m.nodeConfig) : cluster.nodes.length);
   managers.sort((a, b) => order(a) - order(b) || (a.hostname ?? a.name).localeCompare(b.hostname ?? b.name));
   return {
     cluster: cluster.name,

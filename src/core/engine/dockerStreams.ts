@@ -95,12 +95,16 @@ export async function removeQuietly(container: Docker.Container | undefined): Pr
   }
 }
 
-/** Removes helper containers left behind by runs that were killed (not cancelled). */
-export async function removeLeftoverHelpers(docker: Docker, except?: string): Promise<number> {
+/**
+ * Removes helper containers left behind by runs that were killed (not cancelled). Only those
+ * whose run `isDead` says so: verify and benchmark runs use the same helpers without the
+ * backup lock and must keep theirs.
+ */
+export async function removeLeftoverHelpers(docker: Docker, isDead: (runId: string) => Promise<boolean>): Promise<number> {
   const list = await docker.listContainers({ all: true, filters: { label: [HELPER_LABEL] } });
   let n = 0;
   for (const c of list) {
-    if (except && c.Labels[HELPER_LABEL] === except) continue;
+    if (!(await isDead(c.Labels[HELPER_LABEL]))) continue;
     await removeQuietly(docker.getContainer(c.Id));
     n++;
   }

@@ -85,6 +85,18 @@ export interface OfficialContext {
   signal?: AbortSignal;
 }
 
+/**
+ * A `ucp` container labelled by one of our runs belongs to a run that was killed: the caller
+ * holds the cluster lock, so no other run of ours is alive. One started by hand is left alone.
+ */
+async function removeOurLeftover(docker: Docker): Promise<boolean> {
+  const c = docker.getContainer(OFFICIAL_CONTAINER_NAME);
+  const info = await c.inspect().catch(() => undefined);
+  if (!info?.Config.Labels?.['com.ucp-backup.run']) return false;
+  await c.remove({ force: true }).catch(() => undefined);
+  return true;
+}
+
 /** Turns the image's stderr (`--jsonlog`: one JSON object per line) into log lines and progress. */
 function jsonlogReader(ctx: OfficialContext, onError: (msg: string) => void): Writable {
   let pending = '';
@@ -126,9 +138,8 @@ export async function officialBackup(ctx: OfficialContext, output: OfficialOutpu
   // command on the node — never in a process on the admin's machine — only while the run
   // lasts (`--rm`) and never in a log (`--log-driver none`; our own log redacts it).
   const cmd = officialArgs(ctx.passphrase, file);
-  let container: Docker.Container;
-  try {
-    container = await docker.createContainer({
+  const create = () =>
+    docker.createContainer({
       name: OFFICIAL_CONTAINER_NAME,
       Image: ctx.image,
       Cmd: cmd,
@@ -147,6 +158,12 @@ export async function officialBackup(ctx: OfficialContext, output: OfficialOutpu
         // The backup talks only to the socket; nodes without a default bridge need "none".
         NetworkMode: hasBridge ? undefined : 'none',
       },
+    });
+  let container: Docker.Container;
+  try {
+    container = await create().catch(async (err: unknown) => {
+      if (statusCode(err) !== 409 || !(await removeOurLeftover(docker))) throw err;
+      return create();
     });
   } catch (err) {
     if (statusCode(err) === 409) {

@@ -7,15 +7,15 @@
 import { randomUUID } from 'node:crypto';
 import type Docker from 'dockerode';
 import type { ClusterConfig, NodeConfig } from '../config';
-import { CancelledError, ConfigError, UcpError } from '../errors';
+import { CancelledError, ConfigError, UcpError, throwIfAborted } from '../errors';
 import type { ProgressSink, StepName } from '../progress';
 import { ZERO_TIME, type BackupRecord } from '../history/record';
-import { createClusterRecord, updateClusterRecord } from '../history/clusterHistory';
+import { createClusterRecord, getClusterRecord, updateClusterRecord } from '../history/clusterHistory';
 import { LocalHistory } from '../history/localHistory';
 import { BackupLock } from '../lock/clusterLock';
 import { MIN_PASSPHRASE_LENGTH } from '../archive/pgp';
 import { builtinBackup } from './builtinEngine';
-import { HostTarget, LocalTarget, logNameFor, partialTarName, type ArchiveTarget } from './destination';
+import { HostTarget, LocalTarget, logNameFor, partialTarName, type ArchiveTarget, type FileSink } from './destination';
 import { removeLeftoverHelpers } from './dockerStreams';
 import { WeakPassphraseError, BackupRunningError } from './errors';
 import { pickHelperImage } from './helperImage';
@@ -125,8 +125,8 @@ export async function runBackup(request: BackupRequest, deps: BackupDeps): Promi
   try {
     lock = await BackupLock.acquire(docker, { backupId: id, node: node.hostname, owner: request.owner });
     log(`validation: cluster backup lock taken (${lock.holder.owner}, pid ${lock.holder.pid})`);
-    // We hold the cluster-wide lock, so helpers still on the node belong to killed runs.
-    const stale = await removeLeftoverHelpers(docker, id);
+    // We hold the cluster-wide lock, so helpers of any other backup run belong to a killed one.
+    const stale = await removeLeftoverHelpers(docker, async (runId) => runId !== id && !!(await getClusterRecord(docker, runId).catch(() => undefined)));
     if (stale) log(`validation: removed ${stale} helper container(s) left by an interrupted backup`);
 
     const official = request.engine === 'builtin' ? undefined : await findOfficialImage(docker, node, request.engine === 'official');
@@ -137,23 +137,30 @@ export async function runBackup(request: BackupRequest, deps: BackupDeps): Promi
     log(`validation: destination ${target.location === 'host' ? `${node.hostname}:` : ''}${target.backupPath}/${record.fileName} is writable`);
 
     let written: Written;
-    /** The official image in the host-file form writes (and encrypts) the log itself. */
-    let logDone = false;
+    const wroteArchive = (w: Written) => {
+      record.size = w.size;
+      record.sha256 = w.sha256;
+      step('write', `Wrote ${target.backupPath}/${record.fileName} (${w.size} bytes, sha256 ${w.sha256})`, 100, w.size);
+    };
     if (official && target instanceof HostTarget) {
       // The spec's first form: the folder bind-mounted, `--file` under a temp name we publish.
       const tmp = partialTarName(record.fileName, id);
       const tmpLog = logNameFor(tmp);
       try {
         await officialBackup(officialContext(official), { kind: 'hostFile', hostPath: target.backupPath, fileName: tmp, includeLogs: request.includeLogs });
+        throwIfAborted(signal);
         written = await target.publish(tmp, record.fileName);
         if (request.includeLogs) await target.publish(tmpLog, record.logFileName);
+        wroteArchive(written);
       } catch (err) {
         await target.discard(partialTarName(record.fileName, id).replace(/\.tar$/i, '')).catch(() => undefined);
         throw err;
       }
-      logDone = true;
     } else {
+      // Archive and log both go to temp names and are published together at the end, so a
+      // failure or cancel at any point (even while the log is written) leaves neither.
       const sink = await target.openFile(record.fileName);
+      let logSink: FileSink | undefined;
       try {
         if (official) {
           written = (await officialBackup(officialContext(official), { kind: 'stdout', sink }))!;
@@ -161,24 +168,19 @@ export async function runBackup(request: BackupRequest, deps: BackupDeps): Promi
           const helperImage = await pickHelperImage(docker, node, id, false);
           written = await builtinBackup({ docker, node, runId: id, helperImage, passphrase: request.passphrase, step, log, signal }, sink);
         }
+        wroteArchive(written);
+        let logSize = 0;
+        if (request.includeLogs) {
+          log(`log: writing ${record.logFileName}${request.passphrase ? ' (encrypted)' : ''}`);
+          logSink = await target.openFile(record.logFileName);
+          logSize = (await writeBuffer(Buffer.from(logLines.join('\n') + '\n'), logSink, request.passphrase, signal)).size;
+        }
+        throwIfAborted(signal);
         await sink.commit(written.size);
+        await logSink?.commit(logSize);
       } catch (err) {
         await sink.abort();
-        throw err;
-      }
-    }
-    record.size = written.size;
-    record.sha256 = written.sha256;
-    step('write', `Wrote ${target.backupPath}/${record.fileName} (${written.size} bytes, sha256 ${written.sha256})`, 100, written.size);
-
-    if (request.includeLogs && !logDone) {
-      log(`log: writing ${record.logFileName}${request.passphrase ? ' (encrypted)' : ''}`);
-      const logSink = await target.openFile(record.logFileName);
-      try {
-        const w = await writeBuffer(Buffer.from(logLines.join('\n') + '\n'), logSink, request.passphrase, signal);
-        await logSink.commit(w.size);
-      } catch (err) {
-        await logSink.abort();
+        await logSink?.abort();
         throw err;
       }
     }

@@ -10,6 +10,7 @@ import type Docker from 'dockerode';
 import { BackupRunningError, StaleLockError } from '../engine/errors';
 import { dockerMessage, statusCode } from '../engine/dockerStreams';
 import { UcpError } from '../errors';
+import { getClusterRecord, updateClusterRecord } from '../history/clusterHistory';
 
 export const LOCK_NAME = 'ucp-backup.lock';
 const P = 'com.ucp-backup.lock.';
@@ -183,5 +184,16 @@ export async function breakLock(docker: Docker, opts: { force?: boolean } = {}):
   } catch (err) {
     if (statusCode(err) !== 404) throw err;
   }
+  await failInterruptedRecord(docker, current);
   return current;
+}
+
+/** The crashed run could not end its record: say in the history that it never finished. */
+async function failInterruptedRecord(docker: Docker, lock: LockInfo): Promise<void> {
+  const record = lock.backupId ? await getClusterRecord(docker, lock.backupId).catch(() => undefined) : undefined;
+  if (record?.backupState !== 'IN_PROGRESS') return;
+  record.backupState = 'FAILED';
+  record.shortError = `interrupted: its lock was broken (${lock.stale ? lock.staleReason : 'forced'})`;
+  record.completed_at = new Date().toISOString();
+  await updateClusterRecord(docker, record).catch(() => undefined);
 }

@@ -52,7 +52,7 @@ export class SourceReadError extends UcpError {
   }
 }
 
-const READ_CHUNK = 64 * 1024;
+const READ_CHUNK = 128 * 1024;
 
 export async function verifyBackup(source: VerifySource, options: VerifyOptions = {}): Promise<VerifyReport> {
   const label = source.kind === 'file' ? source.path : source.label;
@@ -181,7 +181,7 @@ class HashingTap {
   constructor(
     input: Readable,
     private readonly label: string,
-    private readonly total: number | undefined,
+    readonly total: number | undefined,
     private readonly options: VerifyOptions,
   ) {
     this.it = input[Symbol.asyncIterator]();

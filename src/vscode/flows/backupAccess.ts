@@ -70,6 +70,7 @@ export async function verifyWithPassphrase(services: Services, run: VerifyRun): 
         signal: run.signal,
         onProgress: run.onProgress,
         maxEntriesInReport: 200_000,
+        fileSha256: true,
       });
     } catch (err) {
       if (cancelled) return undefined;

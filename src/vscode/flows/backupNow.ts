@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { ClusterConfig, NodeConfig } from '../../core/config';
 import { CancelledError, describeError } from '../../core/errors';
+import { BackupRunningError, StaleLockError } from '../../core/engine/errors';
 import { runBackup, type BackupRequest } from '../../core/engine/runBackup';
 import type { BackupRecord } from '../../core/history/record';
 import type { StepName } from '../../core/progress';
@@ -30,6 +31,7 @@ export const NO_LOGS = 'No log';
 export const ACTION_VERIFY = 'Verify';
 export const ACTION_DETAILS = 'Show Details';
 export const ACTION_REVEAL = 'Reveal File';
+export const ACTION_BREAK_LOCK = 'Break Stale Lock';
 
 const STEP_TITLES: Record<StepName, string> = {
   validation: 'Validating',
@@ -163,8 +165,12 @@ export async function backupNow(services: Services, tree: BackupTreeProvider, ar
       return undefined;
     }
     log.error(`Backup failed: ${describeError(err)}`);
-    const pick = await vscode.window.showErrorMessage(`UCP backup failed: ${describeError(err)}`, 'Show Log');
-    if (pick) log.show(true);
+    // The core's hints name CLI commands; here the same action is a button.
+    const stale = err instanceof StaleLockError;
+    const text = err instanceof BackupRunningError ? `${err.message} ${stale ? 'Its lock looks stale: break it if no backup is really running.' : 'Wait for it to finish, then try again.'}` : describeError(err);
+    const pick = await vscode.window.showErrorMessage(`UCP backup failed: ${text}`, ...(stale ? [ACTION_BREAK_LOCK] : []), 'Show Log');
+    if (pick === ACTION_BREAK_LOCK) await vscode.commands.executeCommand('ucpBackup.breakLock', { kind: 'cluster', cluster: c } satisfies UcpNode);
+    else if (pick) log.show(true);
     return undefined;
   } finally {
     tree.backupFinished();

@@ -110,6 +110,9 @@ export function sortBackups(records: readonly BackupRecord[]): BackupRecord[] {
   return [...records].sort((a, b) => b.created_at.localeCompare(a.created_at) || a.id.localeCompare(b.id));
 }
 
-export function anyInProgress(records: readonly BackupRecord[]): boolean {
-  return records.some((r) => r.backupState === 'IN_PROGRESS');
+/** A running backup worth auto-refreshing for; an old IN_PROGRESS record is a crashed run's. */
+export const LIVE_IN_PROGRESS_MS = 30 * 60_000;
+
+export function anyInProgress(records: readonly BackupRecord[], now: number = Date.now()): boolean {
+  return records.some((r) => r.backupState === 'IN_PROGRESS' && !(now - Date.parse(r.created_at) > LIVE_IN_PROGRESS_MS));
 }

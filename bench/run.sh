@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every benchmark in bench/ (each *.sh and *.mjs except this file), one after another:
+# benchmarks on this 2-core machine must never run concurrently. Needs `npm run build` and the
+# test cluster (`npm run cluster:up`). Each script prints its own Markdown tables.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+status=0
+for script in bench/*.sh bench/*.mjs; do
+  [ -e "$script" ] || continue
+  [ "$(basename "$script")" = run.sh ] && continue
+  echo "### $script"
+  case "$script" in
+    *.sh) bash "$script" || status=1 ;;
+    *.mjs) node "$script" || status=1 ;;
+  esac
+done
+exit $status
