@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(docker.io openssh-server openssh-client gnupg etcd-server etcd-client busybox-static
-  openssl iproute2 procps psmisc chromium libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev)
+  openssl iproute2 procps psmisc chromium libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev
+  fonts-noto-color-emoji)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -414,8 +414,15 @@ export class CodeServerSession {
     return this.page.locator('.part.editor .tabs-container .tab.active');
   }
 
-  /** Saves a PNG for the README into docs/screenshots/. */
+  /**
+   * Saves a PNG for the README into docs/screenshots/, after moving the mouse out of the way and
+   * waiting for hover tooltips and highlighted sashes to go (they would cover what matters).
+   */
   async screenshot(name: string): Promise<string> {
+    const vp = this.page.viewportSize() ?? { width: 1440, height: 900 };
+    await this.page.mouse.move(vp.width - 60, 8);
+    const hovers = this.page.locator('.workbench-hover-container, .monaco-hover:not(.hidden), .monaco-sash.hover');
+    await poll(async () => (await hovers.count()) === 0 || !(await hovers.first().isVisible()), 10_000, 'hover tooltips to close').catch(() => undefined);
     mkdirSync(SCREENSHOTS, { recursive: true });
     const path = join(SCREENSHOTS, `${name}.png`);
     await this.page.screenshot({ path });
