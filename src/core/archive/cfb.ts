@@ -51,21 +51,45 @@ export class CfbDecryptor {
     this.prev = Buffer.alloc(cipher.blockSize);
   }
 
-  /** Plaintext of the whole blocks so far, as one or two pieces (no extra copy). */
+  /**
+   * Plaintext of the whole blocks so far, in a few pieces. The input is never copied whole
+   * (chunks rarely start on a block boundary: packet headers shift them), so memory churn
+   * stays at one new buffer per chunk.
+   */
   update(chunk: Buffer): Buffer[] {
     const bs = this.cipher.blockSize;
-    const data = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
-    const full = data.length - (data.length % bs);
-    this.carry = Buffer.from(data.subarray(full));
-    if (full === 0) return [];
-    // E(C[i-1]) for every block: the previous chunk's last block, then this chunk but its last.
-    const head = this.ecb.update(this.prev);
-    xorInto(head, data.subarray(0, bs));
-    this.prev = Buffer.from(data.subarray(full - bs, full));
-    if (full === bs) return [head];
-    const rest = this.ecb.update(data.subarray(0, full - bs));
-    xorInto(rest, data.subarray(bs, full));
-    return [head, rest];
+    const out: Buffer[] = [];
+    let at = 0;
+    if (this.carry.length) {
+      const need = bs - this.carry.length;
+      if (chunk.length < need) {
+        this.carry = Buffer.concat([this.carry, chunk]);
+        return out;
+      }
+      const block = Buffer.concat([this.carry, chunk.subarray(0, need)]);
+      const p = this.ecb.update(this.prev);
+      xorInto(p, block);
+      this.prev = block;
+      out.push(p);
+      at = need;
+    }
+    const avail = chunk.length - at;
+    const full = avail - (avail % bs);
+    if (full > 0) {
+      const data = chunk.subarray(at, at + full);
+      // E(C[i-1]) for every block: the previous last block, then this data but its last block.
+      const head = this.ecb.update(this.prev);
+      xorInto(head, data.subarray(0, bs));
+      out.push(head);
+      if (full > bs) {
+        const rest = this.ecb.update(data.subarray(0, full - bs));
+        xorInto(rest, data.subarray(bs));
+        out.push(rest);
+      }
+      this.prev = Buffer.from(data.subarray(full - bs));
+    }
+    this.carry = Buffer.from(chunk.subarray(at + full));
+    return out;
   }
 
   /** The last, partial block (CFB needs no padding). */
@@ -79,16 +103,26 @@ export class CfbDecryptor {
   }
 }
 
-/** dst ^= src, a word at a time when both are 4-byte aligned. */
+/** An aligned copy area for unaligned sources, reused (grows to the largest chunk). */
+let scratch = Buffer.allocUnsafeSlow(0);
+
+/** dst ^= src, a word at a time (an unaligned src is first copied to an aligned scratch). */
 export function xorInto(dst: Buffer, src: Buffer): void {
   const n = dst.length;
   let i = 0;
-  if ((dst.byteOffset & 3) === 0 && (src.byteOffset & 3) === 0) {
-    const words = n >>> 2;
-    const d = new Int32Array(dst.buffer, dst.byteOffset, words);
-    const s = new Int32Array(src.buffer, src.byteOffset, words);
-    for (let j = 0; j < words; j++) d[j] ^= s[j];
-    i = words << 2;
+  if ((dst.byteOffset & 3) === 0) {
+    if (src.byteOffset & 3 && n >= 64) {
+      if (scratch.length < n) scratch = Buffer.allocUnsafeSlow(n);
+      src.copy(scratch, 0, 0, n);
+      src = scratch;
+    }
+    if ((src.byteOffset & 3) === 0) {
+      const words = n >>> 2;
+      const d = new Int32Array(dst.buffer, dst.byteOffset, words);
+      const s = new Int32Array(src.buffer, src.byteOffset, words);
+      for (let j = 0; j < words; j++) d[j] ^= s[j];
+      i = words << 2;
+    }
   }
   for (; i < n; i++) dst[i] ^= src[i];
 }

@@ -150,7 +150,8 @@ async function* literalData(plain: AsyncIterable<Buffer>, info: DecryptInfo, dep
   let literal = false;
   while (!(await r.atEnd())) {
     const h = await readPacketHeader(r);
-    const body = new ByteReader(packetBody(r, h), 'decrypted data');
+    // The literal data's pieces go to the tar reader as they are: no need to join them.
+    const body = new ByteReader(packetBody(r, h, false), 'decrypted data');
     if (h.tag === Tag.Compressed && depth === 0 && !literal) {
       const algo = await body.readByte();
       info.compression = COMPRESSION_NAMES[algo] ?? `compression ${algo}`;

@@ -54,13 +54,15 @@ async function readNewLength(r: ByteReader): Promise<{ len: number; partial: boo
  * 8 KiB partial chunks: headers are stripped synchronously per input chunk, so one input
  * chunk gives one output piece instead of a dozen trips through the async generators.
  */
-export async function* packetBody(r: ByteReader, h: PacketHeader): AsyncGenerator<Buffer> {
+export async function* packetBody(r: ByteReader, h: PacketHeader, join = true): AsyncGenerator<Buffer> {
   if (h.indeterminate) return yield* r.rest();
   if (!h.partial) return yield* r.take(h.len);
   const d = new PartialBody(h.len);
   for await (const chunk of r.rest()) {
     const pieces = d.push(chunk);
-    if (pieces.length) yield pieces.length === 1 ? pieces[0] : Buffer.concat(pieces);
+    // Joined for the cipher (fewer calls); `join = false` yields the pieces, no copy.
+    if (join && pieces.length > 1) yield Buffer.concat(pieces);
+    else yield* pieces;
     if (d.done) {
       if (d.leftover.length) r.unread(d.leftover);
       return;
@@ -114,15 +116,14 @@ class PartialBody {
 }
 
 /**
- * Joins small pieces into blocks of at least `min` bytes: gpg and OpenPGP.js write bodies
- * in partial chunks of a few KiB, and bulk ciphers and hashes are much faster on big blocks.
+ * Joins small pieces into blocks of at least `min` bytes: bulk ciphers and hashes are much
+ * faster on big blocks.
  */
 export async function* coalesce(source: AsyncIterable<Buffer>, min = 64 * 1024): AsyncGenerator<Buffer> {
   let parts: Buffer[] = [];
   let total = 0;
   for await (const piece of source) {
-    // Pass big pieces through when word-aligned (the CFB XOR runs a word at a time on those).
-    if (total === 0 && piece.length >= min && (piece.byteOffset & 7) === 0) {
+    if (total === 0 && piece.length >= min) {
       yield piece;
       continue;
     }
