@@ -42,8 +42,9 @@ bash scripts/setup.sh
 bash scripts/cluster/up.sh
 [[ -f .testbed/clusters.json ]] || die ".testbed/clusters.json is missing after cluster:up"
 log "building and packaging the extension"
-npm run --silent build >/dev/null
-npm run --silent package >/dev/null
+mkdir -p "$DEMO"
+{ npm run --silent build && npm run --silent package; } >"$DEMO/build.log" 2>&1 \
+  || { cat "$DEMO/build.log" >&2; die "npm run build / package failed (output above)"; }
 [[ -f dist/ucp-backup.vsix ]] || die "npm run package did not produce dist/ucp-backup.vsix"
 paths=$(bash scripts/vscode/install-code-server.sh)
 CODE_SERVER=$(sed -n 's/^CODE_SERVER=//p' <<<"$paths")

@@ -29,7 +29,21 @@ mkdir -p "$CACHE"
 exec 9>"$CACHE/.install.lock"
 flock 9
 
-[[ -x /usr/bin/chromium ]] || die "/usr/bin/chromium is missing; run scripts/setup.sh (installs Debian's chromium)."
+# Debian packages: Chromium for the tests, and what code-server's native modules build with
+# (node-gyp: g++, make, python3; kerberos, native-keymap and keytar: the -dev packages).
+APT_PACKAGES=(chromium g++ make python3 pkg-config libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  [[ $(id -u) == 0 ]] || die "missing Debian packages: ${missing[*]} (run as root, or apt-get install them)"
+  log "installing Debian packages: ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 \
+    || die "apt-get install ${missing[*]} failed"
+fi
+[[ -x /usr/bin/chromium ]] || die "/usr/bin/chromium is missing after installing Debian's chromium package"
 
 if [[ -f $MARKER && -x $CODE_SERVER && -x $NODE_PKG/bin/node ]]; then
   log "code-server $CODE_SERVER_VERSION already installed in $CS_DIR"

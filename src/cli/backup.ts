@@ -1,7 +1,8 @@
 /**
  * `ucp-backup backup`: the spec's `docker/ucp backup`, run from the admin's machine over SSH.
  * Progress goes to stderr; with --json the record goes to stdout.
- * Exit: 0 SUCCESS, 1 FAILED, 2 usage, 3 another backup is running, 130 cancelled.
+ * Exit: 0 SUCCESS, 1 FAILED, 2 usage, 3 another backup is running, 130 cancelled (SIGINT),
+ * 143 stopped (SIGTERM: cron, systemd stop); both end the record FAILED and clean up.
  */
 import type { CliCommand } from './common';
 import { loadCluster, parse, printJson, readPassphrase } from './common';
@@ -25,7 +26,10 @@ Backs up UCP from one manager (default: the first configured node).
   --no-passphrase    write a plain tar
   --include-logs     also write <name>.log beside the archive (encrypted when the archive is)
   --engine           auto (official image when on the node), builtin, or official
-Exit status: 0 success, 1 backup failed, 2 usage, 3 another backup is running, 130 cancelled.
+Exit status: 0 success, 1 backup failed, 2 usage, 3 another backup is running,
+130 cancelled by SIGINT (Ctrl-C), 143 stopped by SIGTERM; both record the run FAILED and leave no file.
+A run killed with SIGKILL leaves its lock: once stale (heartbeat older than 60 s, or
+UCP_BACKUP_LOCK_STALE_MS), run "ucp-backup break-lock"; the next backup removes its leftovers.
 `;
 
 export const command: CliCommand = async (argv, io, signal) => {

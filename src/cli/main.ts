@@ -32,13 +32,15 @@ export async function runCli(argv: string[], io: CliIO = process): Promise<numbe
     return 2;
   }
   const ac = new AbortController();
-  const onSignal = () => ac.abort();
+  // The signal's name is the abort reason: SIGTERM (cron, systemd stop) exits 143, SIGINT 130.
+  const onSignal = (sig: NodeJS.Signals) => ac.abort(sig);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
     return await (await entry.load())(rest, io, ac.signal);
   } catch (err) {
-    return reportError(io, err);
+    const code = reportError(io, err);
+    return code === 130 && ac.signal.reason === 'SIGTERM' ? 143 : code;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

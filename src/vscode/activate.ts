@@ -29,6 +29,8 @@ export function activate(context: vscode.ExtensionContext): void {
       if (e.affectsConfiguration('ucpBackup.clusters') || e.affectsConfiguration('ucpBackup.configFile')) {
         // Sessions are keyed by endpoint: a changed node gets a new one; running backups keep theirs.
         tree.refresh();
+      } else if (e.affectsConfiguration('ucpBackup.maxBackupsShown')) {
+        tree.refreshBackups();
       }
     }),
   );

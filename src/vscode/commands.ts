@@ -24,7 +24,7 @@ export function registerCommands(services: Services, tree: BackupTreeProvider, v
     'ucpBackup.addCluster': () => addCluster(services, tree),
     'ucpBackup.removeCluster': (arg?: UcpNode) => removeCluster(services, tree, arg),
     'ucpBackup.forgetPassphrase': (arg?: UcpNode) => forgetPassphrase(services, arg),
-    'ucpBackup.breakLock': (arg?: UcpNode) => breakStaleLock(services, arg),
+    'ucpBackup.breakLock': (arg?: UcpNode) => breakStaleLock(services, tree, arg),
     'ucpBackup.showLog': () => services.log.show(),
     'ucpBackup.refresh': (arg?: UcpNode) => (arg?.kind === 'backups' ? tree.refreshBackups() : tree.refresh()),
   };

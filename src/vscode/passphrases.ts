@@ -5,9 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { MIN_PASSPHRASE_LENGTH } from '../core/archive/pgp';
-
-const backupKey = (cluster: string) => `ucpBackup.passphrase.${cluster}`;
-const sshKey = (identityFile: string) => `ucpBackup.sshKeyPassphrase.${identityFile}`;
+import { StoredPassphrases, sshKeyPassphraseKey as sshKey } from './secretKeys';
 
 export type PassphraseChoice = { passphrase: string; noPassphrase?: undefined } | { passphrase?: undefined; noPassphrase: true };
 
@@ -15,19 +13,9 @@ export const REMEMBER = 'Remember passphrase';
 export const DONT_REMEMBER = "Don't remember";
 export const NO_PASSPHRASE_BUTTON = 'Back Up Without Passphrase';
 
-export class Passphrases {
-  constructor(private readonly secrets: vscode.SecretStorage) {}
-
-  stored(cluster: string): Thenable<string | undefined> {
-    return this.secrets.get(backupKey(cluster));
-  }
-
-  async forget(cluster: string): Promise<void> {
-    await this.secrets.delete(backupKey(cluster));
-  }
-
-  async remember(cluster: string, passphrase: string): Promise<void> {
-    await this.secrets.store(backupKey(cluster), passphrase);
+export class Passphrases extends StoredPassphrases {
+  constructor(secrets: vscode.SecretStorage) {
+    super(secrets);
   }
 
   /**

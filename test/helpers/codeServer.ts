@@ -115,6 +115,8 @@ async function waitForHealthz(url: string, child: ChildProcess, log: string, tim
 
 export class CodeServerSession {
   private closed = false;
+  /** The browser's console errors and uncaught page errors, saved with the failure artifacts. */
+  private readonly consoleErrors: string[] = [];
 
   private constructor(
     readonly dir: string,
@@ -192,6 +194,10 @@ export class CodeServerSession {
       await page.goto(`${url}/?folder=${encodeURIComponent(workspace)}`);
       await page.locator('.monaco-workbench').waitFor({ state: 'visible' });
       const session = new CodeServerSession(dir, workspace, userDataDir, url, logFile, server, browser, page);
+      page.on('console', (m) => {
+        if (m.type() === 'error') session.consoleErrors.push(`${new Date().toISOString()} console: ${m.text()}`);
+      });
+      page.on('pageerror', (e) => session.consoleErrors.push(`${new Date().toISOString()} pageerror: ${e.stack ?? e.message}`));
       await session.waitForExtensionHost();
       return session;
     } catch (err) {
@@ -251,6 +257,9 @@ export class CodeServerSession {
     await this.page.mouse.down();
     await this.page.mouse.move(box.x + px, y, { steps: 5 });
     await this.page.mouse.up();
+    // Leave the sash: its highlight fades out with a CSS transition (seen in screenshots).
+    await this.page.mouse.move(box.x + px + 200, 8);
+    await this.page.waitForTimeout(1000);
   }
 
   quickInput(): Locator {
@@ -439,8 +448,13 @@ export class CodeServerSession {
     await this.page.screenshot({ path: join(out, 'screen.png') }).catch(() => undefined);
     cpSync(this.logFile, join(out, 'code-server.log'));
     const logs = join(this.userDataDir, 'logs');
-    if (existsSync(logs)) cpSync(logs, join(out, 'vscode-logs'), { recursive: true });
-    console.error(`e2e: artifacts of "${label}" saved in ${out} (screen.png, code-server.log, vscode-logs/**/exthost*/ for the extension's log)`);
+    if (existsSync(logs)) {
+      cpSync(logs, join(out, 'vscode-logs'), { recursive: true });
+      // The extension's LogOutputChannel ("UCP Backup"), where flows log each step and error.
+      for (const f of findFiles(logs, (name) => name === 'UCP Backup.log')) cpSync(f, join(out, 'extension.log'));
+    }
+    writeFileSync(join(out, 'browser-console.log'), this.consoleErrors.join('\n') + '\n');
+    console.error(`e2e: artifacts of "${label}" saved in ${out} (screen.png, extension.log, code-server.log, browser-console.log, vscode-logs/)`);
     return out;
   }
 
@@ -461,6 +475,16 @@ export class CodeServerSession {
     killGroup(this.server);
     rmSync(this.dir, { recursive: true, force: true, maxRetries: 3 });
   }
+}
+
+function findFiles(dir: string, match: (name: string) => boolean): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...findFiles(p, match));
+    else if (match(e.name)) out.push(p);
+  }
+  return out;
 }
 
 function killGroup(child: ChildProcess): void {

@@ -234,3 +234,24 @@ test('a manager configured through a ~/.ssh/config alias passes the alias settin
     { host: m2.host, port, username: tb.ssh.username, identityFile: tb.ssh.identityFile, useAgent: false, knownHostsFile: tb.ssh.knownHostsFile },
   );
 });
+
+test('a discovered manager whose sshd does not answer is shown unreachable after the connect timeout, the others are fine', async () => {
+  // Freeze manager3's sshd listener: TCP connects still land in its backlog, no SSH banner comes.
+  const listener = Number(readFileSync(m3.sshdPidFile, 'utf8'));
+  const pool = newPool({ connectTimeoutMs: 2_000 });
+  let status: ClusterStatus;
+  process.kill(listener, 'SIGSTOP');
+  try {
+    status = await discoverCluster(cluster(seed()), pool);
+  } finally {
+    process.kill(listener, 'SIGCONT');
+  }
+  const byName = byHostname(status);
+  assertReachedOk(byName[m1.hostname], m1);
+  assertReachedOk(byName[m2.hostname], m2);
+  const m = byName[m3.hostname];
+  assert.equal(m.state, 'unreachable', m.error);
+  assert.equal(m.errorName, 'ConnectError');
+  assert.match(m.error ?? '', /no SSH handshake within 2 s/);
+  assert.equal(m.nodeId, m3.swarmNodeId);
+});

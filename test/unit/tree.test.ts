@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ManagerStatus } from '../../src/core/docker/discovery';
 import type { BackupRecord } from '../../src/core/history/record';
-import { backupPresentation, nodePresentation, sortBackups, anyInProgress } from '../../src/vscode/tree/presentation';
+import { INTERRUPTED_ERROR, isInterrupted, markInterrupted, RECONCILE_GRACE_MS } from '../../src/core/history/reconcile';
+import { backupPresentation, nodePresentation, sortBackups, anyInProgress, capBackups, moreLabel, DEFAULT_MAX_BACKUPS_SHOWN } from '../../src/vscode/tree/presentation';
 
 const NOW = Date.parse('2024-05-01T12:00:00Z');
 const ucp = { installed: true, version: '3.2.4', namespace: 'docker' as const, containers: [], volumes: [] };
@@ -99,4 +100,64 @@ test('every context value the tree produces is matched by a package.json menu', 
     assert.equal(ok('node.unreachable'), false, w);
     assert.equal(ok('node.noUcp'), false, w);
   }
+});
+
+/** ~200 records, as on a long-lived cluster: one a minute, newest last. */
+const many = (n: number) => Array.from({ length: n }, (_, i) => record({ id: `r${String(i).padStart(3, '0')}`, created_at: new Date(NOW - (n - i) * 60_000).toISOString() }));
+
+test('a cluster with 200 backups lists the newest 50 and one "150 more…" item holding the rest', () => {
+  const sorted = sortBackups(many(200));
+  const { shown, rest } = capBackups(sorted, DEFAULT_MAX_BACKUPS_SHOWN);
+  assert.equal(shown.length, 50);
+  assert.equal(rest.length, 150);
+  assert.equal(shown[0].id, 'r199', 'newest first');
+  assert.equal(shown[49].id, 'r150');
+  assert.equal(rest[0].id, 'r149', 'the rest continues where the list stops');
+  assert.deepEqual([...shown, ...rest].map((r) => r.id), sorted.map((r) => r.id), 'nothing lost, nothing twice');
+  assert.equal(moreLabel(rest.length), '150 more…');
+});
+
+test('the cap follows ucpBackup.maxBackupsShown; a short list has no "more" item; a bad value falls back to 50', () => {
+  assert.deepEqual(capBackups(sortBackups(many(30)), 10).shown.length, 10);
+  assert.equal(capBackups(sortBackups(many(30)), 10).rest.length, 20);
+  assert.equal(capBackups(sortBackups(many(30)), 50).rest.length, 0);
+  assert.equal(capBackups(sortBackups(many(30)), 30).rest.length, 0);
+  assert.equal(capBackups(sortBackups(many(80)), 0).shown.length, 50);
+  assert.equal(capBackups(sortBackups(many(80)), Number.NaN).shown.length, 50);
+  const props = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')).contributes.configuration.properties;
+  assert.equal(props['ucpBackup.maxBackupsShown'].default, DEFAULT_MAX_BACKUPS_SHOWN);
+  assert.equal(props['ucpBackup.maxBackupsShown'].type, 'number');
+});
+
+test('a running backup beyond the cap is still shown', () => {
+  const records = many(60);
+  records[0] = { ...records[0], backupState: 'IN_PROGRESS' };
+  const { shown, rest } = capBackups(sortBackups(records), 50);
+  assert.ok(shown.some((r) => r.id === 'r000'));
+  assert.equal(rest.length, 9);
+});
+
+test('a record stuck IN_PROGRESS whose run holds no lock shows as interrupted, not spinning', () => {
+  const stuck = record({ id: 'stuck', backupState: 'IN_PROGRESS', created_at: '2024-05-01T11:00:00Z', completed_at: '0001-01-01T00:00:00Z' });
+  const [shown] = markInterrupted([stuck], undefined, NOW);
+  assert.equal(shown.backupState, 'FAILED');
+  assert.equal(shown.shortError, INTERRUPTED_ERROR);
+  const p = backupPresentation(shown, NOW);
+  assert.equal(p.icon, 'error');
+  assert.match(p.description, /^FAILED: interrupted: the run ended without finishing · /);
+  assert.equal(p.contextValue, 'backup.failed', 'it can be deleted like any failed backup');
+  // Another backup holds the lock: this one's run is still gone.
+  assert.equal(isInterrupted(stuck, { backupId: 'someone-else' }, NOW), true);
+});
+
+test('a record whose run holds the lock, or that was created moments ago, stays IN_PROGRESS', () => {
+  const running = record({ id: 'running', backupState: 'IN_PROGRESS', created_at: '2024-05-01T09:00:00Z' });
+  assert.equal(isInterrupted(running, { backupId: 'running' }, NOW), false);
+  assert.equal(markInterrupted([running], { backupId: 'running' }, NOW)[0].backupState, 'IN_PROGRESS');
+  // runBackup stores its record a moment before it takes the lock.
+  const starting = record({ id: 'starting', backupState: 'IN_PROGRESS', created_at: new Date(NOW - RECONCILE_GRACE_MS + 1000).toISOString() });
+  assert.equal(isInterrupted(starting, undefined, NOW), false);
+  assert.equal(backupPresentation(markInterrupted([starting], undefined, NOW)[0], NOW).icon, 'sync~spin');
+  // Finished records are never touched.
+  assert.equal(isInterrupted(record({ backupState: 'SUCCESS' }), undefined, NOW), false);
 });

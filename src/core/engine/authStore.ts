@@ -65,3 +65,16 @@ export async function authStoreDump(
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * A run killed during the copy (SIGKILL: no `finally`) leaves ucp-auth-store paused, and UCP
+ * logins hang. The next backup, holding the lock, knows no backup is copying it and resumes it.
+ */
+export async function unpauseAuthStoreLeftPaused(docker: Docker, authStoreId: string | undefined, log: (l: string) => void): Promise<void> {
+  if (!authStoreId) return;
+  const c = docker.getContainer(authStoreId);
+  const info = await c.inspect();
+  if (!info.State.Paused) return;
+  await c.unpause();
+  log('validation: ucp-auth-store was left paused by an interrupted backup; unpaused it');
+}

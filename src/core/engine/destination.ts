@@ -8,7 +8,7 @@
  *   ("This location must be writable by the nobody user").
  */
 import { createWriteStream, constants as fsc } from 'node:fs';
-import { access, open, rename, rm, stat } from 'node:fs/promises';
+import { access, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { once } from 'node:events';
@@ -32,6 +32,11 @@ export interface ArchiveTarget {
   /** Fails with DestinationNotWritableError / DestinationExistsError before any data moves. */
   validate(names: string[]): Promise<void>;
   openFile(name: string): Promise<FileSink>;
+  /**
+   * Removes temp files of `names` that a killed run left (SIGKILL, power loss: no chance to
+   * clean up); `isStale` says which run-id prefixes are such runs. Returns the names removed.
+   */
+  removeStalePartials(names: string[], isStale: (runPrefix: string) => boolean): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -46,6 +51,22 @@ export function partialName(name: string, runId: string): string {
 export function partialTarName(name: string, runId: string): string {
   const m = /^(.*?)(\.tar)?$/i.exec(name)!;
   return `.${m[1]}.partial-${runId.slice(0, 8)}${m[2] ?? ''}`;
+}
+
+/**
+ * The run-id prefix in `entry` when it is a temp name made for one of `names` by partialName
+ * or partialTarName (or a file the official image wrote beside one), else undefined.
+ */
+export function partialRunOf(entry: string, names: string[]): string | undefined {
+  for (const n of names) {
+    for (const base of new Set([n, n.replace(/\.(tar|log)$/i, '')])) {
+      const head = `.${base}.partial-`;
+      if (!entry.startsWith(head)) continue;
+      const m = /^([0-9a-f]{8})(?:\.|$)/.exec(entry.slice(head.length));
+      if (m) return m[1];
+    }
+  }
+  return undefined;
 }
 
 /** The spec's API example pairs backup1.tar with backup1.log. */
@@ -101,6 +122,15 @@ export class LocalTarget implements ArchiveTarget {
         await rm(tmp, { force: true });
       },
     };
+  }
+
+  async removeStalePartials(names: string[], isStale: (runPrefix: string) => boolean): Promise<string[]> {
+    const stale = (await readdir(this.backupPath)).filter((e) => {
+      const run = partialRunOf(e, names);
+      return run !== undefined && isStale(run);
+    });
+    for (const e of stale) await rm(join(this.backupPath, e), { force: true });
+    return stale;
   }
 
   async close(): Promise<void> {}
@@ -199,6 +229,21 @@ export class HostTarget implements ArchiveTarget {
   async discard(tmpStem: string): Promise<void> {
     const h = await this.start();
     await execShort(h, ['sh', '-c', 'rm -f -- "$0"*', `/backup/${tmpStem}`]);
+  }
+
+  async removeStalePartials(names: string[], isStale: (runPrefix: string) => boolean): Promise<string[]> {
+    const h = await this.start();
+    const ls = await execShort(h, ['ls', '-A', '/backup']);
+    if (ls.exitCode !== 0) throw new BackupStepError('validation', `cannot list ${this.backupPath} on ${this.opts.node}: ${ls.stderr.trim()}`);
+    const stale = ls.stdout.split('\n').filter((e) => {
+      const run = partialRunOf(e, names);
+      return run !== undefined && isStale(run);
+    });
+    if (stale.length) {
+      const rmr = await execShort(h, ['rm', '-f', '--', ...stale.map((e) => `/backup/${e}`)]);
+      if (rmr.exitCode !== 0) throw new BackupStepError('validation', `cannot remove the partial files ${stale.join(', ')} in ${this.backupPath} on ${this.opts.node}: ${rmr.stderr.trim()}`);
+    }
+    return stale;
   }
 
   async close(): Promise<void> {

@@ -10,11 +10,12 @@ import type { ClusterConfig, NodeConfig } from '../config';
 import { CancelledError, ConfigError, UcpError, throwIfAborted } from '../errors';
 import type { ProgressSink, StepName } from '../progress';
 import { ZERO_TIME, type BackupRecord } from '../history/record';
-import { createClusterRecord, getClusterRecord, updateClusterRecord } from '../history/clusterHistory';
+import { createClusterRecord, getClusterRecord, listClusterRecords, updateClusterRecord } from '../history/clusterHistory';
 import { LocalHistory } from '../history/localHistory';
 import { BackupLock } from '../lock/clusterLock';
 import { MIN_PASSPHRASE_LENGTH } from '../archive/pgp';
 import { builtinBackup } from './builtinEngine';
+import { unpauseAuthStoreLeftPaused } from './authStore';
 import { HostTarget, LocalTarget, logNameFor, partialTarName, type ArchiveTarget, type FileSink } from './destination';
 import { removeLeftoverHelpers } from './dockerStreams';
 import { WeakPassphraseError, BackupRunningError } from './errors';
@@ -52,6 +53,8 @@ export interface BackupDeps {
 }
 
 export const CANCELLED_ERROR = 'cancelled by user';
+/** The CLI aborts with the signal's name as reason: a stop by cron/systemd is not the user's Ctrl-C. */
+export const STOPPED_ERROR = 'stopped by SIGTERM';
 
 function checkRequest(req: BackupRequest): void {
   if (req.passphrase !== undefined && req.noPassphrase) throw new ConfigError('Both a passphrase and --no-passphrase were given.', 'Choose one.');
@@ -67,6 +70,7 @@ function checkRequest(req: BackupRequest): void {
 }
 
 function shortErrorOf(err: unknown, signal?: AbortSignal): string {
+  if (signal?.aborted && signal.reason === 'SIGTERM') return STOPPED_ERROR;
   if (signal?.aborted || err instanceof CancelledError) return CANCELLED_ERROR;
   const m = err instanceof Error ? err.message : String(err);
   return m.length > 300 ? m.slice(0, 297) + '...' : m;
@@ -128,6 +132,7 @@ export async function runBackup(request: BackupRequest, deps: BackupDeps): Promi
     // We hold the cluster-wide lock, so helpers of any other backup run belong to a killed one.
     const stale = await removeLeftoverHelpers(docker, async (runId) => runId !== id && !!(await getClusterRecord(docker, runId).catch(() => undefined)));
     if (stale) log(`validation: removed ${stale} helper container(s) left by an interrupted backup`);
+    await unpauseAuthStoreLeftPaused(docker, node.containers.find((c) => c.name === 'ucp-auth-store')?.id, log);
 
     const official = request.engine === 'builtin' ? undefined : await findOfficialImage(docker, node, request.engine === 'official');
     record.engine = official ? 'official' : 'builtin';
@@ -135,6 +140,11 @@ export async function runBackup(request: BackupRequest, deps: BackupDeps): Promi
     if (target instanceof HostTarget) target.image = await pickHelperImage(docker, node, id, true);
     await target.validate(request.includeLogs ? [record.fileName, record.logFileName] : [record.fileName]);
     log(`validation: destination ${target.location === 'host' ? `${node.hostname}:` : ''}${target.backupPath}/${record.fileName} is writable`);
+    // Temp files of a killed run of this cluster (we hold the lock, so it is not running).
+    // Unknown prefixes are left alone: another cluster's backup may share the folder.
+    const others = (await listClusterRecords(docker)).filter((r) => r.id !== id);
+    const removedParts = await target.removeStalePartials([record.fileName, logNameFor(record.fileName)], (run) => others.some((r) => r.id.startsWith(run)));
+    if (removedParts.length) log(`validation: removed partial file(s) left by an interrupted backup: ${removedParts.join(', ')}`);
 
     let written: Written;
     const wroteArchive = (w: Written) => {
@@ -194,7 +204,7 @@ export async function runBackup(request: BackupRequest, deps: BackupDeps): Promi
     record.completed_at = new Date().toISOString();
     log(`FAILED: ${record.shortError}`);
     await save();
-    if (signal?.aborted && !(err instanceof CancelledError)) throw new CancelledError(`Backup ${id} was ${CANCELLED_ERROR}; no file was left behind.`);
+    if (signal?.aborted && !(err instanceof CancelledError)) throw new CancelledError(`Backup ${id} was ${record.shortError}; no file was left behind.`);
     if (err instanceof UcpError) throw err;
     throw new UcpError(`Backup ${id} failed: ${record.shortError}`, 'See the log (--include-logs or the progress output) for the failing step.', 1, { cause: err });
   } finally {

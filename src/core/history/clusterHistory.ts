@@ -65,3 +65,12 @@ export async function getClusterRecord(docker: Docker, id: string): Promise<Back
     throw err;
   }
 }
+
+/** Drops a record (Delete Backup); a record already gone is not an error. */
+export async function removeClusterRecord(docker: Docker, id: string): Promise<void> {
+  try {
+    await docker.getConfig(RECORD_PREFIX + id).remove();
+  } catch (err) {
+    if (statusCode(err) !== 404) throw err;
+  }
+}

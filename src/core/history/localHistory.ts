@@ -3,7 +3,7 @@
  * local archive is still described when the cluster is unreachable. JSON lines, appended;
  * the last line of an id wins.
  */
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { BackupRecord } from './record';
@@ -44,5 +44,27 @@ export class LocalHistory {
       }
     }
     return [...byId.values()].filter((r) => !cluster || r.cluster === cluster);
+  }
+
+  /** Drops every line of a record (Delete Backup): the file is rewritten without them. */
+  async remove(id: string): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    const idOf = (line: string) => {
+      try {
+        return (JSON.parse(line) as BackupRecord)?.id;
+      } catch {
+        return undefined;
+      }
+    };
+    const kept = text.split('\n').filter((line) => line.trim() && idOf(line) !== id);
+    const tmp = `${this.file}.tmp-${process.pid}`;
+    await writeFile(tmp, kept.map((l) => l + '\n').join(''), { mode: 0o600 });
+    await rename(tmp, this.file);
   }
 }

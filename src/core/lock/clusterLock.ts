@@ -11,12 +11,27 @@ import { BackupRunningError, StaleLockError } from '../engine/errors';
 import { dockerMessage, statusCode } from '../engine/dockerStreams';
 import { UcpError } from '../errors';
 import { getClusterRecord, updateClusterRecord } from '../history/clusterHistory';
+import type { LocalHistory } from '../history/localHistory';
 
 export const LOCK_NAME = 'ucp-backup.lock';
 const P = 'com.ucp-backup.lock.';
-export const HEARTBEAT_MS = 10_000;
 /** Six missed heartbeats: the owner is gone. */
 export const STALE_AFTER_MS = 60_000;
+
+/**
+ * How old a heartbeat may get before the lock counts as stale: 60 s, or
+ * UCP_BACKUP_LOCK_STALE_MS (tests, and admins whose clocks or links need more slack).
+ * Every process taking part should use the same value.
+ */
+export function staleAfterMs(env: NodeJS.ProcessEnv = process.env): number {
+  const v = Number(env.UCP_BACKUP_LOCK_STALE_MS);
+  return Number.isFinite(v) && v > 0 ? v : STALE_AFTER_MS;
+}
+
+/** Beat six times per stale period (at most every 10 s: each beat is a raft write). */
+export function heartbeatMs(env: NodeJS.ProcessEnv = process.env): number {
+  return Math.max(200, Math.min(10_000, Math.floor(staleAfterMs(env) / 6)));
+}
 
 export interface LockHolder {
   backupId: string;
@@ -71,7 +86,7 @@ function pidAlive(pid: number): boolean {
 
 function judge(h: LockHolder, now = Date.now()): { stale: boolean; reason?: string } {
   const beat = Date.parse(h.heartbeat);
-  if (!Number.isFinite(beat) || now - beat > STALE_AFTER_MS) {
+  if (!Number.isFinite(beat) || now - beat > staleAfterMs()) {
     return { stale: true, reason: `no heartbeat since ${h.heartbeat || 'ever'}` };
   }
   if (h.host === hostname() && h.pid > 0 && !pidAlive(h.pid)) {
@@ -145,7 +160,7 @@ export class BackupLock {
   private startHeartbeat(): void {
     this.timer = setInterval(() => {
       this.beating = this.beat().catch(() => undefined);
-    }, HEARTBEAT_MS);
+    }, heartbeatMs());
     this.timer.unref();
   }
 
@@ -173,7 +188,7 @@ export class BackupLock {
  * Removes the lock explicitly. Without `force` only a stale lock is removed; a live one is
  * refused with BackupRunningError. Returns the lock that was removed.
  */
-export async function breakLock(docker: Docker, opts: { force?: boolean } = {}): Promise<LockInfo | undefined> {
+export async function breakLock(docker: Docker, opts: { force?: boolean; localHistory?: LocalHistory } = {}): Promise<LockInfo | undefined> {
   const current = await readLock(docker);
   if (!current) return undefined;
   if (!current.stale && !opts.force) {
@@ -184,16 +199,18 @@ export async function breakLock(docker: Docker, opts: { force?: boolean } = {}):
   } catch (err) {
     if (statusCode(err) !== 404) throw err;
   }
-  await failInterruptedRecord(docker, current);
+  await failInterruptedRecord(docker, current, opts.localHistory);
   return current;
 }
 
 /** The crashed run could not end its record: say in the history that it never finished. */
-async function failInterruptedRecord(docker: Docker, lock: LockInfo): Promise<void> {
+async function failInterruptedRecord(docker: Docker, lock: LockInfo, local?: LocalHistory): Promise<void> {
   const record = lock.backupId ? await getClusterRecord(docker, lock.backupId).catch(() => undefined) : undefined;
   if (record?.backupState !== 'IN_PROGRESS') return;
   record.backupState = 'FAILED';
   record.shortError = `interrupted: its lock was broken (${lock.stale ? lock.staleReason : 'forced'})`;
   record.completed_at = new Date().toISOString();
   await updateClusterRecord(docker, record).catch(() => undefined);
+  // A local-file run from this machine also left its local copy IN_PROGRESS.
+  if (local && (await local.list()).some((r) => r.id === record.id)) await local.put(record);
 }

@@ -5,7 +5,7 @@
  * opens lazily, sends keepalives, and is reopened on the next use after it dropped.
  */
 import { connect as netConnect } from 'node:net';
-import { Agent, type AgentOptions, type ClientRequestArgs } from 'node:http';
+import { Agent, type AgentOptions, type ClientRequest, type ClientRequestArgs } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import Dockerode from 'dockerode';
@@ -83,8 +83,13 @@ class ChannelAgent extends Agent {
   override keepSocketAlive(socket: Duplex): void {
     return !socket.destroyed as unknown as void;
   }
-  override reuseSocket(): void {
-    /* channels have no ref/unref */
+  // Node's version removes the idle 'error' listener it added when the socket was freed (a
+  // no-op here piled one up per reuse: MaxListenersExceededWarning) and calls socket.ref(),
+  // which a channel lacks: give it a no-op ref, then let Node do the rest.
+  override reuseSocket(socket: Duplex, request: ClientRequest): void {
+    const ch = socket as Duplex & { ref?: () => unknown };
+    ch.ref ??= () => ch;
+    super.reuseSocket(socket, request);
   }
 }
 

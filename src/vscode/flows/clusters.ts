@@ -1,16 +1,17 @@
 /**
  * "UCP: Add Cluster" (guided, connection tested before saving) and "UCP: Remove Cluster".
- * Saved into the user's `ucpBackup.clusters` setting; clusters from a clusters file are
- * edited in that file.
+ * Saved into the user's `ucpBackup.clusters` setting; Remove edits the settings scope or the
+ * clusters file the cluster came from (clusterEdits.ts).
  */
 import * as vscode from 'vscode';
 import { homedir } from 'node:os';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DEFAULT_DOCKER_SOCKET, type ClusterConfig, type NodeConfig } from '../../core/config';
 import { discoverCluster } from '../../core/docker/discovery';
 import { describeError } from '../../core/errors';
 import { SessionPool } from '../../core/ssh/sessionPool';
+import { buildNode, defaultKnownHostsFile, parseSshTarget, planClusterRemoval, removeClusterFromFile, type SettingScope } from '../clusterEdits';
 import { showError } from '../log';
 import type { Services } from '../services';
 import type { BackupTreeProvider, UcpNode } from '../tree/provider';
@@ -20,18 +21,24 @@ export const AUTH_AGENT = 'SSH agent';
 export const AUTH_KEY = 'Private key file…';
 export const SAVE_ANYWAY = 'Save Anyway';
 export const REMOVE_BUTTON = 'Remove';
+export const KNOWN_HOSTS_DEFAULT = 'Default known_hosts';
+export const KNOWN_HOSTS_OTHER = 'Other known_hosts file…';
+
+const SCOPE_TARGET: Record<SettingScope, vscode.ConfigurationTarget> = {
+  globalValue: vscode.ConfigurationTarget.Global,
+  workspaceValue: vscode.ConfigurationTarget.Workspace,
+  workspaceFolderValue: vscode.ConfigurationTarget.WorkspaceFolder,
+};
 
 const input = (title: string, prompt: string, value = '', validate?: (v: string) => string | undefined) =>
   vscode.window.showInputBox({ title, prompt, value, ignoreFocusOut: true, validateInput: validate });
 
 async function askNode(clusterName: string): Promise<NodeConfig | undefined> {
   const title = `Add a manager of ${clusterName}`;
-  const target = await input(title, 'SSH destination: host, address or ~/.ssh/config alias, optionally user@host:port', '', (v) => (v.trim() ? undefined : 'Required.'));
+  const raw = await input(title, 'SSH destination: host, address or ~/.ssh/config alias, optionally user@host:port', '', (v) => (parseSshTarget(v) ? undefined : 'Give host, user@host or user@host:port.'));
+  const target = raw === undefined ? undefined : parseSshTarget(raw);
   if (!target) return undefined;
-  const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(target.trim());
-  if (!m) return undefined;
-  const host = m[2].replace(/^\[|\]$/g, '');
-  const username = m[1] ?? (await input(title, 'SSH user (empty: from ~/.ssh/config or your login name)'));
+  const username = target.username ?? (await input(title, 'SSH user (empty: from ~/.ssh/config or your login name)'));
   if (username === undefined) return undefined;
   const auth = await vscode.window.showQuickPick([{ label: AUTH_AGENT, description: '$SSH_AUTH_SOCK' }, { label: AUTH_KEY }], { title: `${title}: authentication`, ignoreFocusOut: true });
   if (!auth) return undefined;
@@ -42,15 +49,30 @@ async function askNode(clusterName: string): Promise<NodeConfig | undefined> {
     if (!files?.[0]) return undefined;
     identityFile = files[0].fsPath;
   }
-  const socket = await input(title, 'Docker socket on the node', DEFAULT_DOCKER_SOCKET, (v) => (v.startsWith('/') ? undefined : 'An absolute path.'));
-  if (!socket) return undefined;
-  const node: NodeConfig = { name: host, host };
-  if (m[3]) node.port = Number(m[3]);
-  if (username) node.username = username;
-  if (identityFile) node.identityFile = identityFile;
-  else node.useAgent = true;
-  if (socket !== DEFAULT_DOCKER_SOCKET) node.dockerSocket = socket;
-  return node;
+  const knownHostsFile = await askKnownHosts(title, { ...target, username: username || undefined });
+  if (!knownHostsFile) return undefined;
+  const dockerSocket = await input(title, 'Docker socket on the node', DEFAULT_DOCKER_SOCKET, (v) => (v.startsWith('/') ? undefined : 'An absolute path.'));
+  if (!dockerSocket) return undefined;
+  return buildNode({ host: target.host, port: target.port, username, identityFile, dockerSocket, knownHostsFile });
+}
+
+/**
+ * The known_hosts file host keys are checked against — and a trusted new key is appended
+ * to: the default ssh would use, or one the admin picks (e.g. a team-managed file).
+ */
+async function askKnownHosts(title: string, target: { host: string; port?: number; username?: string }): Promise<string | undefined> {
+  const fallback = defaultKnownHostsFile(target);
+  const picked = await vscode.window.showQuickPick(
+    [
+      { label: KNOWN_HOSTS_DEFAULT, description: fallback, detail: 'Host keys are checked against this file; a key you trust is added to it.' },
+      { label: KNOWN_HOSTS_OTHER, detail: 'Pick the known_hosts file this cluster is checked against.' },
+    ],
+    { title: `${title}: known_hosts`, ignoreFocusOut: true },
+  );
+  if (!picked) return undefined;
+  if (picked.label === KNOWN_HOSTS_DEFAULT) return fallback;
+  const files = await vscode.window.showOpenDialog({ title: 'known_hosts file', canSelectMany: false, defaultUri: vscode.Uri.file(dirname(fallback)), openLabel: 'Use this known_hosts' });
+  return files?.[0]?.fsPath;
 }
 
 export async function addCluster(services: Services, tree: BackupTreeProvider): Promise<ClusterConfig | undefined> {
@@ -103,13 +125,23 @@ export async function removeCluster(services: Services, tree: BackupTreeProvider
   }
   const entry = entries.find((e) => e.cluster.name === name);
   if (!entry) return;
-  if (entry.origin !== 'setting') {
-    void vscode.window.showInformationMessage(`Cluster ${entry.cluster.name} comes from ${entry.origin}; remove it there.`);
+  const config = vscode.workspace.getConfiguration('ucpBackup');
+  const plan = planClusterRemoval(entry, config.inspect('clusters') ?? {});
+  const where = plan.source === 'file' ? `the clusters file ${plan.path}` : 'your settings';
+  const answer = await vscode.window.showWarningMessage(
+    `Remove cluster ${entry.cluster.name} from UCP Backup?`,
+    { modal: true, detail: `It is removed from ${where}; its stored passphrase is forgotten. Backups and their records stay where they are.` },
+    REMOVE_BUTTON,
+  );
+  if (answer !== REMOVE_BUTTON) return;
+  try {
+    if (plan.source === 'file') await removeClusterFromFile(plan.path, entry.cluster.name);
+    else for (const e of plan.edits) await config.update('clusters', e.value, SCOPE_TARGET[e.scope]);
+  } catch (err) {
+    await showError(services.log, `Cannot remove cluster ${entry.cluster.name}`, err);
     return;
   }
-  const answer = await vscode.window.showWarningMessage(`Remove cluster ${entry.cluster.name} from UCP Backup?`, { modal: true, detail: 'Only the configuration is removed; backups and their records stay where they are.' }, REMOVE_BUTTON);
-  if (answer !== REMOVE_BUTTON) return;
-  await services.saveClusters(services.settingClusters().filter((c) => c.name !== entry.cluster.name));
+  services.log.info(`Cluster ${entry.cluster.name} removed from ${where}.`);
   await services.passphrases.forget(entry.cluster.name);
   for (const n of entry.cluster.nodes) services.pool.forget(n);
   tree.refresh();

@@ -4,8 +4,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { CancelledError } from '../../core/errors';
 import type { BackupRecord } from '../../core/history/record';
-import { breakLock, readLock } from '../../core/lock/clusterLock';
+import { readLock } from '../../core/lock/clusterLock';
 import { deleteBackup, downloadBackup } from '../coreAdapters';
+import { breakStale, planLockBreak } from '../lockBreak';
 import { showError } from '../log';
 import type { PanelRef } from '../../shared/protocol';
 import type { Services } from '../services';
@@ -16,7 +17,6 @@ import { pickCluster } from './pick';
 
 export const DELETE_BUTTON = 'Delete';
 export const BREAK_LOCK_BUTTON = 'Break Lock';
-export const FORCE_BREAK_BUTTON = 'Break Anyway';
 
 type BackupNode = Extract<UcpNode, { kind: 'backup' }>;
 const isBackup = (n: unknown): n is BackupNode => !!n && typeof n === 'object' && (n as UcpNode).kind === 'backup';
@@ -105,36 +105,36 @@ export async function compare(services: Services, views: BackupViews, arg?: unkn
   views.panels.show({ kind: 'compare', a: refs[0], b: refs[1] });
 }
 
-export async function breakStaleLock(services: Services, arg?: UcpNode): Promise<void> {
+export async function breakStaleLock(services: Services, tree: BackupTreeProvider, arg?: UcpNode): Promise<void> {
   const cluster = arg && 'cluster' in arg ? arg.cluster : await pickCluster(services);
   if (!cluster) return;
   try {
     const { docker } = await services.requireManagerDocker(cluster);
-    const lock = await readLock(docker);
-    if (!lock) {
-      void vscode.window.showInformationMessage(`No backup lock is held in cluster ${cluster.name}.`);
+    const plan = planLockBreak(cluster.name, await readLock(docker));
+    if (plan.kind === 'free') {
+      void vscode.window.showInformationMessage(plan.message);
       return;
     }
-    const who = `Backup ${lock.backupId} by ${lock.owner} on ${lock.host} (node ${lock.node}), since ${lock.since}, last heartbeat ${lock.heartbeat}.`;
-    const button = lock.stale ? BREAK_LOCK_BUTTON : FORCE_BREAK_BUTTON;
-    const answer = await vscode.window.showWarningMessage(
-      lock.stale ? `Break the stale backup lock of ${cluster.name}?` : `A backup looks alive in ${cluster.name}. Break its lock anyway?`,
-      { modal: true, detail: lock.stale ? `${who}\n${lock.staleReason ?? ''}` : `${who}\nBreaking a live lock lets two backups run at once, which UCP does not support.` },
-      button,
-    );
-    if (answer !== button) return;
-    const removed = await breakLock(docker, { force: !lock.stale });
-    services.log.warn(`Backup lock of ${cluster.name} broken by the user: ${removed ? removed.backupId : 'it was already gone'}`);
+    if (plan.kind === 'live') {
+      services.log.info(plan.message);
+      void vscode.window.showWarningMessage(plan.message);
+      return;
+    }
+    const answer = await vscode.window.showWarningMessage(plan.question, { modal: true, detail: plan.detail }, BREAK_LOCK_BUTTON);
+    if (answer !== BREAK_LOCK_BUTTON) return;
+    const removed = await breakStale(docker);
+    services.log.warn(`Stale backup lock of ${cluster.name} broken by the user: ${removed ? removed.backupId : 'it was already gone'}`);
     void vscode.window.showInformationMessage(removed ? `Lock of backup ${removed.backupId} removed.` : 'The lock was already gone.');
   } catch (err) {
     await showError(services.log, 'Break lock failed', err);
+  } finally {
+    tree.refreshBackups();
   }
 }
 
 export async function forgetPassphrase(services: Services, arg?: UcpNode): Promise<void> {
   const cluster = arg && 'cluster' in arg ? arg.cluster : await pickCluster(services);
   if (!cluster) return;
-  const had = await services.passphrases.stored(cluster.name);
-  await services.passphrases.forget(cluster.name);
+  const had = await services.passphrases.forget(cluster.name);
   void vscode.window.showInformationMessage(had ? `Forgot the backup passphrase of ${cluster.name}.` : `No passphrase was stored for ${cluster.name}.`);
 }

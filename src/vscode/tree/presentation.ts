@@ -116,3 +116,23 @@ export const LIVE_IN_PROGRESS_MS = 30 * 60_000;
 export function anyInProgress(records: readonly BackupRecord[], now: number = Date.now()): boolean {
   return records.some((r) => r.backupState === 'IN_PROGRESS' && !(now - Date.parse(r.created_at) > LIVE_IN_PROGRESS_MS));
 }
+
+/** ucpBackup.maxBackupsShown's default: a long-lived cluster has hundreds of records. */
+export const DEFAULT_MAX_BACKUPS_SHOWN = 50;
+
+/**
+ * The newest `max` records, and the older rest (shown under one expandable "N more…" item).
+ * A running backup is always among the shown ones, however old its record.
+ */
+export function capBackups(sorted: readonly BackupRecord[], max: number = DEFAULT_MAX_BACKUPS_SHOWN): { shown: BackupRecord[]; rest: BackupRecord[] } {
+  const limit = Number.isFinite(max) && max >= 1 ? Math.floor(max) : DEFAULT_MAX_BACKUPS_SHOWN;
+  if (sorted.length <= limit) return { shown: [...sorted], rest: [] };
+  const shown = sorted.slice(0, limit);
+  const rest: BackupRecord[] = [];
+  for (const r of sorted.slice(limit)) (r.backupState === 'IN_PROGRESS' ? shown : rest).push(r);
+  return { shown, rest };
+}
+
+export function moreLabel(rest: number): string {
+  return `${rest} more…`;
+}

@@ -8,14 +8,18 @@ import type { ClusterStatus } from '../../core/docker/discovery';
 import { describeError } from '../../core/errors';
 import { listBackups } from '../../core/history/backupHistory';
 import type { BackupRecord } from '../../core/history/record';
+import { markInterrupted, reconcileInterrupted } from '../../core/history/reconcile';
+import { readLock } from '../../core/lock/clusterLock';
 import type { Services } from '../services';
-import { anyInProgress, backupPresentation, nodePresentation, sortBackups, type Presentation } from './presentation';
+import { DEFAULT_MAX_BACKUPS_SHOWN, anyInProgress, backupPresentation, capBackups, moreLabel, nodePresentation, sortBackups, type Presentation } from './presentation';
 
 export type UcpNode =
   | { kind: 'cluster'; cluster: ClusterConfig }
   | { kind: 'node'; cluster: ClusterConfig; status: ClusterStatus['managers'][number] }
   | { kind: 'backups'; cluster: ClusterConfig }
   | { kind: 'backup'; cluster: ClusterConfig; record: BackupRecord }
+  /** The older records beyond ucpBackup.maxBackupsShown, listed when expanded. */
+  | { kind: 'more'; cluster: ClusterConfig; records: BackupRecord[] }
   | { kind: 'message'; id: string; label: string; detail?: string; icon: string; color?: string; command?: vscode.Command };
 
 type Load<T> = { state: 'loading' } | { state: 'done'; value: T } | { state: 'error'; error: unknown };
@@ -105,6 +109,14 @@ export class BackupTreeProvider implements vscode.TreeDataProvider<UcpNode>, vsc
         item.command = { command: 'ucpBackup.showDetails', title: 'Show Backup Details', arguments: [node] };
         return item;
       }
+      case 'more': {
+        const item = new vscode.TreeItem(moreLabel(node.records.length), vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `more:${node.cluster.name}`;
+        item.contextValue = 'more';
+        item.iconPath = new vscode.ThemeIcon('history');
+        item.tooltip = `Older backups beyond the newest ${this.maxShown()} (setting ucpBackup.maxBackupsShown)`;
+        return item;
+      }
       case 'message': {
         const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
         item.id = node.id;
@@ -132,6 +144,7 @@ export class BackupTreeProvider implements vscode.TreeDataProvider<UcpNode>, vsc
     if (!node) return this.roots();
     if (node.kind === 'cluster') return this.clusterChildren(node.cluster);
     if (node.kind === 'backups') return this.backupChildren(node.cluster);
+    if (node.kind === 'more') return node.records.map((record) => ({ kind: 'backup', cluster: node.cluster, record }));
     return [];
   }
 
@@ -211,16 +224,33 @@ export class BackupTreeProvider implements vscode.TreeDataProvider<UcpNode>, vsc
       } catch (err) {
         note = `Cluster records unavailable: ${describeError(err)}`;
       }
-      return { records: sortBackups(await listBackups(cluster, docker)), note };
+      // The lock is read before the records (see reconcile.ts): a record whose run is gone
+      // shows as interrupted even if storing that failed.
+      const lock = docker ? await readLock(docker).catch(() => undefined) : undefined;
+      if (docker) {
+        const marked = await reconcileInterrupted(docker).catch((err) => {
+          this.services.log.warn(`Tree: could not mark interrupted backups of ${cluster.name}: ${describeError(err)}`);
+          return [];
+        });
+        for (const r of marked) this.services.log.info(`Backup ${r.id} (${r.fileName}) was interrupted: marked FAILED.`);
+      }
+      const records = await listBackups(cluster, docker);
+      return { records: sortBackups(docker ? markInterrupted(records, lock) : records), note };
     });
     if (load.state === 'loading') return [{ kind: 'message', id: `loading-backups:${cluster.name}`, label: 'Loading backups…', icon: 'loading~spin' }];
     if (load.state === 'error') {
       return [{ kind: 'message', id: `error-backups:${cluster.name}`, label: 'Cannot list backups', detail: describeError(load.error), icon: 'error', color: 'errorForeground', command: { command: 'ucpBackup.refresh', title: 'Retry' } }];
     }
-    const items: UcpNode[] = load.value.records.map((record) => ({ kind: 'backup', cluster, record }));
+    const { shown, rest } = capBackups(load.value.records, this.maxShown());
+    const items: UcpNode[] = shown.map((record) => ({ kind: 'backup', cluster, record }));
+    if (rest.length) items.push({ kind: 'more', cluster, records: rest });
     if (load.value.note) items.unshift({ kind: 'message', id: `note-backups:${cluster.name}`, label: 'Partial list', detail: load.value.note, icon: 'warning', color: 'problemsWarningIcon.foreground' });
     if (load.value.records.length === 0) items.push({ kind: 'message', id: `empty-backups:${cluster.name}`, label: 'No backups yet', detail: 'Run "UCP: Backup Now"', icon: 'info', command: { command: 'ucpBackup.backupNow', title: 'Backup Now', arguments: [{ kind: 'cluster', cluster }] } });
     return items;
+  }
+
+  private maxShown(): number {
+    return vscode.workspace.getConfiguration('ucpBackup').get<number>('maxBackupsShown') ?? DEFAULT_MAX_BACKUPS_SHOWN;
   }
 
   dispose(): void {
