@@ -10,7 +10,7 @@
 // we report medians, ratios ours/theirs, our peak RSS (/usr/bin/time %M) and archive sizes.
 // Usage: node bench/backup.mjs [--runs 7] [--synthetic-runs 5] [--size-mib 256] [--no-synthetic]
 //        [--out bench/backup-results.json] [--cli dist/cli.js]        (needs: npm run build; npm run cluster:up)
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync, openSync, writeSync, closeSync, existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir, cpus, totalmem, loadavg } from 'node:os';
@@ -233,7 +233,7 @@ try {
     memGiB: Math.round(totalmem() / 2 ** 30),
     node: process.version,
     gpg: execFileSync('gpg', ['--version'], { encoding: 'utf8' }).split('\n')[0],
-    ssh: execFileSync('ssh', ['-V'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim() || 'OpenSSH',
+    ssh: spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr.trim(), // ssh -V prints to stderr
     loadavgStart: loadavg().map((x) => x.toFixed(2)).join(' '),
   };
   const fixture = await measure('UCP fixture as is', fixtureVariants, RUNS);

@@ -8,9 +8,7 @@ import type { CliCommand, CliIO } from './common';
 import { loadCluster, parse, printJson, readPassphrase } from './common';
 import { ConfigError } from '../core/errors';
 import { findNode } from '../core/config';
-import { SessionPool } from '../core/ssh/sessionPool';
 import { verifyBackup, type VerifyOptions } from '../core/verify/verify';
-import { verifyRemoteBackup } from '../core/verify/remoteSource';
 import type { EntryInfo, VerifyReport } from '../core/verify/report';
 import { displayName } from '../core/verify/safeName';
 
@@ -65,6 +63,8 @@ export const command: CliCommand = async (argv, io, signal) => {
   if (remote) {
     const cluster = await loadCluster(values.config, values.cluster);
     const node = findNode(cluster, values.node);
+    // SSH and Docker clients load only for --remote: a local verify stays small in memory.
+    const [{ SessionPool }, { verifyRemoteBackup }] = await Promise.all([import('../core/ssh/sessionPool'), import('../core/verify/remoteSource')]);
     const pool = new SessionPool({ acceptUnknownHostKeys: values['accept-new-host-keys'] });
     try {
       report = await verifyRemoteBackup(await pool.get(node).docker(), node.name, values.remote!, options);

@@ -5,6 +5,8 @@
  * the clusters file it came from.
  */
 import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { DEFAULT_DOCKER_SOCKET, type NodeConfig } from '../core/config';
 import { ConfigError } from '../core/errors';
 import { expandHome, resolveNode } from '../core/ssh/sshConfig';
@@ -22,7 +24,12 @@ export function parseSshTarget(target: string): { username?: string; host: strin
  * of ~/.ssh/config, else ~/.ssh/known_hosts. Trusting a new host key appends to it.
  */
 export function defaultKnownHostsFile(target: { host: string; port?: number; username?: string }): string {
-  return resolveNode({ name: target.host, host: target.host, port: target.port, username: target.username || undefined }).knownHostsFile;
+  try {
+    return resolveNode({ name: target.host, host: target.host, port: target.port, username: target.username || undefined }).knownHostsFile;
+  } catch {
+    // An unreadable ~/.ssh/config fails the connection test with its own message; offer ssh's default here.
+    return join(homedir(), '.ssh', 'known_hosts');
+  }
 }
 
 export interface NodeAnswers {

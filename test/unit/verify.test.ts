@@ -50,6 +50,8 @@ for (const [what, args, cipher, compression] of [
   ['gpg --cipher-algo AES128', ['--cipher-algo', 'AES128'], 'AES128', /./],
   ['gpg --armor', ['--armor'], 'AES256', /./],
   ['gpg --compress-algo bzip2', ['--compress-algo', 'bzip2'], 'AES256', /^BZIP2$/],
+  ['gpg --cipher-algo CAST5 (not in OpenSSL: OpenPGP.js)', ['--cipher-algo', 'CAST5'], 'CAST5', /./],
+  ['gpg --cipher-algo CAMELLIA256', ['--cipher-algo', 'CAMELLIA256'], 'CAMELLIA256', /./],
   ['gpg --s2k-mode 1 --s2k-digest-algo SHA256', ['--s2k-mode', '1', '--s2k-digest-algo', 'SHA256'], 'AES256', /./],
 ] as const) {
   test(`an archive made by ${what} is VALID`, async () => {
@@ -121,7 +123,8 @@ test('one flipped ciphertext byte turns the result INVALID through the integrity
 });
 
 test('a wrong passphrase is a WrongPassphraseError, not "corrupt archive"', async () => {
-  for (const file of [gpgEncrypt(dir, tar), gpgEncrypt(dir, tar, ['--armor']), gpgEncrypt(dir, tar, ['--compress-algo', 'bzip2']), await engineEncrypt(tar)]) {
+  const files = [gpgEncrypt(dir, tar), gpgEncrypt(dir, tar, ['--armor']), gpgEncrypt(dir, tar, ['--compress-algo', 'bzip2']), gpgEncrypt(dir, tar, ['--cipher-algo', 'CAST5']), await engineEncrypt(tar)];
+  for (const file of files) {
     await assert.rejects(verify(file, 'not-the-passphrase'), (err: Error) => {
       assert.ok(err instanceof WrongPassphraseError, `${file}: ${err.constructor.name}: ${err.message}`);
       assert.match((err as WrongPassphraseError).hint ?? '', /passphrase/);

@@ -44,3 +44,20 @@ test('the clusters file setting and UCP_BACKUP_CONFIG are documented', () => {
   assert.match(props['ucpBackup.configFile'].markdownDescription, /UCP_BACKUP_CONFIG/);
   assert.ok(pkg.contributes.viewsWelcome.some((w: { contents: string }) => w.contents.includes('command:ucpBackup.addCluster')));
 });
+
+test('Show Log opens the "UCP Backup" log channel and is offered wherever the admin may need it', () => {
+  const commands = readFileSync(join(ROOT, 'src', 'vscode', 'commands.ts'), 'utf8');
+  assert.match(commands, /'ucpBackup\.showLog': \(\) => services\.log\.show\(\)/);
+  const log = readFileSync(join(ROOT, 'src', 'vscode', 'log.ts'), 'utf8');
+  assert.match(log, /createOutputChannel\('UCP Backup', \{ log: true \}\)/, 'a LogOutputChannel');
+  // Every error notification carries a "Show Log" button (showError), and the view title offers it.
+  assert.match(log, /showErrorMessage\(`\$\{what\}: \$\{text\}`, \.\.\.actions, 'Show Log'\)/);
+  assert.ok(pkg.contributes.menus['view/title'].some((m: { command: string }) => m.command === 'ucpBackup.showLog'));
+  assert.ok(!pkg.contributes.menus.commandPalette.some((m: { command: string; when: string }) => m.command === 'ucpBackup.showLog' && m.when === 'false'), 'in the palette');
+});
+
+test('Break Stale Backup Lock never forces: the command only breaks a lock that is stale', () => {
+  const manage = readFileSync(join(ROOT, 'src', 'vscode', 'flows', 'manage.ts'), 'utf8');
+  assert.doesNotMatch(manage, /force: true|force: !/);
+  assert.match(readFileSync(join(ROOT, 'src', 'vscode', 'lockBreak.ts'), 'utf8'), /breakLock\(docker, \{ force: false \}\)/);
+});

@@ -22,6 +22,8 @@ import { deriveKey, parseS2k } from './s2k';
 export interface DecryptInfo {
   cipher?: string;
   compression?: string;
+  /** The passphrase passed the quick check (RFC 4880 §5.13): later failures are damage. */
+  passphraseChecked?: boolean;
 }
 
 /** Internal signal: this message needs OpenPGP.js. Raised before any plaintext is emitted. */
@@ -42,7 +44,7 @@ export async function* decryptOpenPgp(
       const body = new ByteReader(packetBody(r, h));
       if ((await body.readByte()) !== 1) throw new NeedsOpenPgpJs('SEIPD v2');
       const { cipher, key } = await sessionKey(skesks, await getPassphrase(), info);
-      yield* literalData(stripMdc(decrypt(body.rest(), cipher, key), cipher.blockSize), info, 0);
+      yield* literalData(stripMdc(decrypt(body.rest(), cipher, key), cipher.blockSize, info), info, 0);
       // Anything after the encrypted packet is not ours to judge; gpg ignores it too.
       return;
     }
@@ -102,7 +104,7 @@ const MDC_LEN = 22; // 0xD3 0x14 + SHA-1
  * Checks and removes the random prefix (its repeated last two octets are the "quick check"
  * that tells a wrong passphrase, RFC 4880 §5.13) and the trailing Modification Detection Code.
  */
-async function* stripMdc(plain: AsyncIterable<Buffer>, bs: number): AsyncGenerator<Buffer> {
+async function* stripMdc(plain: AsyncIterable<Buffer>, bs: number, info: DecryptInfo): AsyncGenerator<Buffer> {
   // On this thread: a hash worker (tried) cost more in copies and RSS than it saved on 2 busy cores.
   const sha1 = createHash('sha1');
   const r = new ByteReader(plain, 'encrypted data');
@@ -113,6 +115,7 @@ async function* stripMdc(plain: AsyncIterable<Buffer>, bs: number): AsyncGenerat
     throw new CorruptArchiveError('The encrypted data ends early (the file is truncated).');
   }
   if (prefix[bs] !== prefix[bs - 2] || prefix[bs + 1] !== prefix[bs - 1]) throw new WrongPassphraseError();
+  info.passphraseChecked = true;
   sha1.update(prefix);
   let tail = Buffer.alloc(0);
   for await (const chunk of r.rest()) {

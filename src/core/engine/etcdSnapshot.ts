@@ -22,13 +22,27 @@ export interface SnapshotStatus {
   totalSize: number;
 }
 
+function snapshotPath(runId: string): string {
+  return `/tmp/ucp-backup-${runId}.etcd.db`;
+}
+
+/**
+ * A run killed during the etcd step (SIGKILL: no `finally`) leaves its snapshot, as big as
+ * the key-value store, in ucp-kv's /tmp. The next backup removes those of the given dead runs.
+ */
+export async function removeStaleSnapshots(kv: Docker.Container, deadRunIds: string[]): Promise<void> {
+  if (!deadRunIds.length) return;
+  const r = await execShort(kv, ['rm', '-f', ...deadRunIds.flatMap((id) => [snapshotPath(id), `${snapshotPath(id)}.part`])]);
+  if (r.exitCode !== 0) throw new Error(r.stderr.trim() || `rm exit ${r.exitCode}`);
+}
+
 export async function etcdSnapshot(kv: Docker.Container, runId: string, entryName: string, writer: ArchiveWriter, log: (l: string) => void, signal?: AbortSignal): Promise<SnapshotStatus> {
   const info = await kv.inspect();
   if (!info.State.Running || info.State.Restarting) throw new BackupStepError('etcd', 'ucp-kv is not running', 'Start ucp-kv (the UCP reconciler normally does) and retry.');
   const env = ['ETCDCTL_API=3'];
   const hasOwnCerts = (info.Config.Env ?? []).some((e) => e.startsWith('ETCDCTL_CACERT=') || e.startsWith('ETCDCTL_CA_FILE='));
   const flagSets = hasOwnCerts ? [[], REAL_UCP_FLAGS] : [REAL_UCP_FLAGS, []];
-  const path = `/tmp/ucp-backup-${runId}.etcd.db`;
+  const path = snapshotPath(runId);
   let flags: string[] | undefined;
   const errors: string[] = [];
   try {

@@ -16,6 +16,7 @@ import { BackupLock } from '../lock/clusterLock';
 import { MIN_PASSPHRASE_LENGTH } from '../archive/pgp';
 import { builtinBackup } from './builtinEngine';
 import { unpauseAuthStoreLeftPaused } from './authStore';
+import { removeStaleSnapshots } from './etcdSnapshot';
 import { HostTarget, LocalTarget, logNameFor, partialTarName, type ArchiveTarget, type FileSink } from './destination';
 import { removeLeftoverHelpers } from './dockerStreams';
 import { WeakPassphraseError, BackupRunningError } from './errors';
@@ -145,6 +146,13 @@ export async function runBackup(request: BackupRequest, deps: BackupDeps): Promi
     const others = (await listClusterRecords(docker)).filter((r) => r.id !== id);
     const removedParts = await target.removeStalePartials([record.fileName, logNameFor(record.fileName)], (run) => others.some((r) => r.id.startsWith(run)));
     if (removedParts.length) log(`validation: removed partial file(s) left by an interrupted backup: ${removedParts.join(', ')}`);
+    // Runs that did not succeed may have been killed in the etcd step; a finished run removed its own.
+    const kv = node.containers.find((c) => c.name === 'ucp-kv');
+    if (kv) {
+      await removeStaleSnapshots(docker.getContainer(kv.id), others.filter((r) => r.backupState !== 'SUCCESS').map((r) => r.id)).catch((err) =>
+        log(`validation: could not remove etcd snapshots of interrupted backups in ucp-kv: ${(err as Error).message}`),
+      );
+    }
 
     let written: Written;
     const wroteArchive = (w: Written) => {
@@ -204,7 +212,7 @@ export async function runBackup(request: BackupRequest, deps: BackupDeps): Promi
     record.completed_at = new Date().toISOString();
     log(`FAILED: ${record.shortError}`);
     await save();
-    if (signal?.aborted && !(err instanceof CancelledError)) throw new CancelledError(`Backup ${id} was ${record.shortError}; no file was left behind.`);
+    if (signal?.aborted || err instanceof CancelledError) throw new CancelledError(`Backup ${id} was ${record.shortError}; no file was left behind.`);
     if (err instanceof UcpError) throw err;
     throw new UcpError(`Backup ${id} failed: ${record.shortError}`, 'See the log (--include-logs or the progress output) for the failing step.', 1, { cause: err });
   } finally {

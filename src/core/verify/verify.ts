@@ -12,10 +12,9 @@ import { Readable } from 'node:stream';
 import { CancelledError, UcpError } from '../errors';
 import type { ProgressSink } from '../progress';
 import { detectArchive, DETECT_BYTES } from '../archive/detect';
-import { CorruptArchiveError, IntegrityError, NotABackupError, PassphraseRequiredError } from '../archive/errors';
+import { CorruptArchiveError, IntegrityError, NotABackupError, PassphraseRequiredError, WrongPassphraseError } from '../archive/errors';
 import { dearmor } from '../archive/armor';
 import { decryptOpenPgp, NeedsOpenPgpJs, type DecryptInfo } from '../archive/openpgpDecrypt';
-import { decryptStream } from '../archive/pgp';
 import { TarScanner } from '../archive/tarScanner';
 import { EntryCollector } from './entryCollector';
 import { buildChecks } from './checks';
@@ -92,11 +91,14 @@ async function readOnce(
     else if (!useOpenPgpJs) plaintext = decryptOpenPgp(binary, getPassphrase, info);
     else {
       const passphrase = await getPassphrase();
+      // Loaded only here: OpenPGP.js adds ~15 MiB of heap that the fast path never needs.
+      const { decryptStream } = await import('../archive/pgp');
       try {
         plaintext = await decryptStream(Readable.from(binary), passphrase);
       } catch (err) {
         // OpenPGP.js reads the first packets before it returns: damage there is found here.
         if (!(err instanceof IntegrityError || err instanceof CorruptArchiveError)) throw err;
+        throwIfUncheckedPassphrase(info);
         decryptError = err;
         plaintext = Readable.from([]);
       }
@@ -114,8 +116,9 @@ async function readOnce(
       if (binary !== stream && !decryptError) for await (const _ of binary);
     } catch (err) {
       if (err instanceof NeedsOpenPgpJs && tarBytes === 0) return 'retry-with-openpgpjs';
-      if (err instanceof IntegrityError || err instanceof CorruptArchiveError) decryptError = err;
-      else throw err;
+      if (!(err instanceof IntegrityError || err instanceof CorruptArchiveError)) throw err;
+      if (useOpenPgpJs && tarBytes === 0) throwIfUncheckedPassphrase(info);
+      decryptError = err;
     }
     tar.end();
     await tap.drain(); // the byte count and file hash cover every byte, also after the OpenPGP data
@@ -141,6 +144,14 @@ async function readOnce(
   } finally {
     input.destroy();
   }
+}
+
+/**
+ * Ciphers OpenSSL lacks (CAST5, Blowfish, Twofish) go to OpenPGP.js before our quick check
+ * ran; it then reports a wrong passphrase as damage. Nothing decrypted at all: say so, like gpg's "bad key".
+ */
+function throwIfUncheckedPassphrase(info: DecryptInfo): void {
+  if (!info.passphraseChecked) throw new WrongPassphraseError('The passphrase does not decrypt this backup (or the start of the file is damaged).');
 }
 
 async function fileSize(path: string): Promise<number> {

@@ -6,12 +6,10 @@ import * as vscode from 'vscode';
 import type { ClusterConfig } from '../../core/config';
 import type { ClusterStatus } from '../../core/docker/discovery';
 import { describeError } from '../../core/errors';
-import { listBackups } from '../../core/history/backupHistory';
 import type { BackupRecord } from '../../core/history/record';
-import { markInterrupted, reconcileInterrupted } from '../../core/history/reconcile';
-import { readLock } from '../../core/lock/clusterLock';
 import type { Services } from '../services';
-import { DEFAULT_MAX_BACKUPS_SHOWN, anyInProgress, backupPresentation, capBackups, moreLabel, nodePresentation, sortBackups, type Presentation } from './presentation';
+import { loadBackupList } from './backupList';
+import { DEFAULT_MAX_BACKUPS_SHOWN, anyInProgress, backupPresentation, capBackups, moreLabel, nodePresentation, type Presentation } from './presentation';
 
 export type UcpNode =
   | { kind: 'cluster'; cluster: ClusterConfig }
@@ -224,18 +222,8 @@ export class BackupTreeProvider implements vscode.TreeDataProvider<UcpNode>, vsc
       } catch (err) {
         note = `Cluster records unavailable: ${describeError(err)}`;
       }
-      // The lock is read before the records (see reconcile.ts): a record whose run is gone
-      // shows as interrupted even if storing that failed.
-      const lock = docker ? await readLock(docker).catch(() => undefined) : undefined;
-      if (docker) {
-        const marked = await reconcileInterrupted(docker).catch((err) => {
-          this.services.log.warn(`Tree: could not mark interrupted backups of ${cluster.name}: ${describeError(err)}`);
-          return [];
-        });
-        for (const r of marked) this.services.log.info(`Backup ${r.id} (${r.fileName}) was interrupted: marked FAILED.`);
-      }
-      const records = await listBackups(cluster, docker);
-      return { records: sortBackups(docker ? markInterrupted(records, lock) : records), note };
+      const records = await loadBackupList(cluster, docker, (level, line) => this.services.log[level](`Tree: ${line}`));
+      return { records, note };
     });
     if (load.state === 'loading') return [{ kind: 'message', id: `loading-backups:${cluster.name}`, label: 'Loading backups…', icon: 'loading~spin' }];
     if (load.state === 'error') {

@@ -1,0 +1,136 @@
+/**
+ * Retention for cron: `ucp-backup prune --keep N` keeps the N newest successful backups (and
+ * the failures newer than the oldest of them), removes older records with their files — on
+ * the manager for a host-path backup, here for a local one — and never touches a running
+ * backup, a file a newer kept backup overwrote, or a file written on another machine.
+ * Everything here carries a unique name prefix, so teammates' backups are never candidates.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../helpers/cli';
+import { SessionPool } from '../../src/core/ssh/sessionPool';
+import { createClusterRecord, getClusterRecord, listClusterRecords, removeClusterRecord } from '../../src/core/history/clusterHistory';
+import { LocalHistory } from '../../src/core/history/localHistory';
+import { ZERO_TIME, type BackupRecord, type BackupState } from '../../src/core/history/record';
+import { CONFIG, workDir, sshDocker, waitForNoLock } from './backupKit';
+
+const pool = new SessionPool();
+const { dir } = workDir('ucp-backup-prune-');
+const stateDir = join(dir, 'state');
+const env = { UCP_BACKUP_STATE_DIR: stateDir };
+const P = `prune-${randomUUID().slice(0, 8)}-`;
+const hostDir = mkdtempSync(join(tmpdir(), 'ucp-backup-prune-host-'));
+chownSync(hostDir, 65534, 65534);
+
+before(async () => waitForNoLock(await sshDocker(pool, 'manager2')));
+after(async () => {
+  const docker = await sshDocker(pool, 'manager2');
+  for (const r of await listClusterRecords(docker)) if (r.fileName.startsWith(P)) await removeClusterRecord(docker, r.id);
+  pool.closeAll();
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(hostDir, { recursive: true, force: true });
+});
+
+const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+
+/** A record as an earlier run left it, in the swarm and (when `mine`) in this machine's history. */
+async function pastRecord(state: BackupState, name: string, created: string, where: { location: 'local' | 'host'; mine?: boolean; log?: boolean }): Promise<BackupRecord> {
+  const r: BackupRecord = {
+    id: randomUUID(),
+    encrypted: false,
+    fileName: `${P}${name}.tar`,
+    logFileName: where.log ? `${P}${name}.log` : '',
+    backupPath: where.location === 'local' ? dir : hostDir,
+    backupState: state,
+    nodeLocation: 'manager2',
+    shortError: state === 'FAILED' ? 'simulated earlier failure (test)' : '',
+    created_at: created,
+    completed_at: state === 'IN_PROGRESS' ? ZERO_TIME : created,
+    location: where.location,
+    cluster: 'demo',
+  };
+  await createClusterRecord(await sshDocker(pool, 'manager2'), r);
+  if (where.mine) await new LocalHistory(stateDir).put(r);
+  return r;
+}
+
+/** A real backup through the CLI, waiting out teammates' backups. */
+async function backup(args: string[]): Promise<BackupRecord> {
+  for (;;) {
+    const r = await runCli(['backup', '--config', CONFIG, '--node', 'manager2', '--engine', 'builtin', '--no-passphrase', '--json', ...args], { env });
+    if (r.code === 3) {
+      await waitForNoLock(await sshDocker(pool, 'manager2'));
+      continue;
+    }
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as BackupRecord;
+  }
+}
+
+interface PruneJson {
+  dryRun: boolean;
+  kept: number;
+  removed: { record: BackupRecord; files: string[]; note?: string }[];
+  failed: unknown[];
+}
+
+test('prune --keep 2 removes the older records with their files, and only what is certainly theirs', async () => {
+  const docker = await sshDocker(pool, 'manager2');
+  // The past, oldest first.
+  const localOld = await pastRecord('SUCCESS', 'a', minutesAgo(50), { location: 'local', mine: true, log: true });
+  writeFileSync(join(dir, localOld.fileName), 'old archive');
+  writeFileSync(join(dir, localOld.logFileName), 'old log');
+  const refused = await pastRecord('FAILED', 'c', minutesAgo(40), { location: 'local', mine: true });
+  const elsewhere = await pastRecord('SUCCESS', 'x', minutesAgo(35), { location: 'local', mine: false });
+  writeFileSync(join(dir, elsewhere.fileName), 'same path, but this machine did not write it');
+  const overwritten = await pastRecord('SUCCESS', 'h', minutesAgo(30), { location: 'host' });
+  const running = await pastRecord('IN_PROGRESS', 'ip', new Date().toISOString(), { location: 'local', mine: true });
+  // Today's real backups: two host-path (one with its log), one local reusing the failed run's name.
+  const hostOld = await backup(['--host-path', hostDir, '--name', `${P}old.tar`, '--include-logs']);
+  const hostNew = await backup(['--host-path', hostDir, '--name', `${P}h.tar`]);
+  const localNew = await backup(['--file', join(dir, `${P}c.tar`)]);
+  const recentFailure = await pastRecord('FAILED', 'f', new Date().toISOString(), { location: 'local', mine: true });
+
+  const prune = (...extra: string[]) => runCli(['prune', '--config', CONFIG, '--keep', '2', '--name-prefix', P, ...extra], { env });
+  const expected = [localOld, refused, elsewhere, overwritten, hostOld].map((r) => r.id).sort();
+
+  const dry = await prune('--dry-run', '--json');
+  assert.equal(dry.code, 0, dry.stderr);
+  const plan = JSON.parse(dry.stdout) as PruneJson;
+  assert.equal(plan.dryRun, true);
+  assert.deepEqual(plan.removed.map((r) => r.record.id).sort(), expected);
+  const files = Object.fromEntries(plan.removed.map((r) => [r.record.id, r.files]));
+  assert.deepEqual(files[hostOld.id], [`manager2:${hostDir}/${P}old.tar`, `manager2:${hostDir}/${P}old.log`]);
+  assert.deepEqual(files[localOld.id], [join(dir, `${P}a.tar`), join(dir, `${P}a.log`)]);
+  assert.deepEqual([files[refused.id], files[elsewhere.id], files[overwritten.id]], [[], [], []], 'record only');
+  assert.ok(existsSync(join(hostDir, `${P}old.tar`)) && existsSync(join(dir, `${P}a.tar`)), 'a dry run removes nothing');
+  assert.ok(await getClusterRecord(docker, hostOld.id));
+
+  const done = await prune();
+  assert.equal(done.code, 0, done.stderr);
+  for (const id of expected) assert.match(done.stdout, new RegExp(`^removed ${id} `, 'm'));
+  assert.equal(done.stdout.trim().split('\n').length, expected.length);
+  // Files that were certainly theirs are gone; the rest stay.
+  for (const f of [join(dir, `${P}a.tar`), join(dir, `${P}a.log`), join(hostDir, `${P}old.tar`), join(hostDir, `${P}old.log`)]) assert.equal(existsSync(f), false, `${f} removed`);
+  for (const f of [join(dir, `${P}c.tar`), join(dir, `${P}x.tar`), join(hostDir, `${P}h.tar`)]) assert.ok(existsSync(f), `${f} kept`);
+  // Records: the removed ones are gone from the swarm and from this machine's history.
+  for (const id of expected) assert.equal(await getClusterRecord(docker, id), undefined);
+  for (const r of [hostNew, localNew, recentFailure, running]) assert.equal((await getClusterRecord(docker, r.id))?.id, r.id);
+  const localIds = (await new LocalHistory(stateDir).list()).map((r) => r.id);
+  assert.ok(!localIds.includes(localOld.id) && !localIds.includes(refused.id));
+  assert.ok(localIds.includes(localNew.id) && localIds.includes(running.id));
+
+  const again = await prune();
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /^Nothing to prune: 3 record\(s\) kept\.$/m);
+});
+
+test('prune refuses a --keep that is not a positive whole number', async () => {
+  const r = await runCli(['prune', '--config', CONFIG, '--keep', '0'], { env });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--keep must be a whole number of 1 or more/);
+});
