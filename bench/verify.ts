@@ -29,13 +29,24 @@ const home = join(dir, 'gnupg');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const log = (s: string) => process.stderr.write(s + '\n');
 
-/** `gpg --decrypt FILE | tar --list`, as the spec's "Verify a UCP backup" says; wall ms. */
-function gpgTarList(file: string): Promise<number> {
+/**
+ * `gpg --decrypt FILE | tar --list`, as the spec's "Verify a UCP backup" says: wall ms, and
+ * CPU ms of both processes (bash's `time` sums the pipeline) — steadier than wall time when
+ * other work shares the 2 cores.
+ */
+function gpgTarList(file: string): Promise<{ wallMs: number; cpuMs: number }> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const sh = spawn('sh', ['-c', 'gpg --batch --quiet --homedir "$1" --passphrase-file "$2" --decrypt "$3" | tar --list > /dev/null', 'sh', home, pass, file], { stdio: 'inherit' });
+    const script = 'TIMEFORMAT="CPU %3U %3S"; time (gpg --batch --quiet --homedir "$1" --passphrase-file "$2" --decrypt "$3" | tar --list > /dev/null)';
+    const sh = spawn('bash', ['-c', script, 'bash', home, pass, file], { stdio: ['ignore', 'inherit', 'pipe'] });
+    let err = '';
+    sh.stderr.on('data', (d) => (err += d));
     sh.on('error', reject);
-    sh.on('close', (code) => (code === 0 ? resolve(Number(process.hrtime.bigint() - t0) / 1e6) : reject(new Error(`gpg | tar exited ${code}`))));
+    sh.on('close', (code) => {
+      const m = /CPU ([\d.]+) ([\d.]+)/.exec(err);
+      if (code !== 0 || !m) return reject(new Error(`gpg | tar exited ${code}: ${err}`));
+      resolve({ wallMs: Number(process.hrtime.bigint() - t0) / 1e6, cpuMs: (Number(m[1]) + Number(m[2])) * 1000 });
+    });
   });
 }
 
@@ -53,6 +64,8 @@ interface Compare {
   runs: number;
   oursMs: number[];
   theirsMs: number[];
+  oursCpuMs: number[];
+  theirsCpuMs: number[];
   rssMiB: number[];
 }
 
@@ -66,15 +79,18 @@ async function main(): Promise<void> {
       if (overBudget()) break;
       const file = await makeArchive(`1g-${by}.tar.gpg`, GiB, by);
       await gpgTarList(file); // page cache warm for both sides
-      const c: Compare = { archive: by === 'gpg' ? 'gpg --symmetric --compress-algo none' : 'ucp-backup engine (OpenPGP.js encryptStream)', runs: 0, oursMs: [], theirsMs: [], rssMiB: [] };
+      const c: Compare = { archive: by === 'gpg' ? 'gpg --symmetric --compress-algo none' : 'ucp-backup engine (OpenPGP.js encryptStream)', runs: 0, oursMs: [], theirsMs: [], oursCpuMs: [], theirsCpuMs: [], rssMiB: [] };
       for (let i = 0; i < RUNS && !overBudget(); i++) {
         const ours = await verify(file);
         if (ours.code !== 0) throw new Error(`verify failed: ${ours.stderr}${ours.stdout}`);
         c.oursMs.push(ours.wallMs);
+        c.oursCpuMs.push(ours.cpuMs);
         c.rssMiB.push(ours.peakRssMiB);
-        c.theirsMs.push(await gpgTarList(file));
+        const theirs = await gpgTarList(file);
+        c.theirsMs.push(theirs.wallMs);
+        c.theirsCpuMs.push(theirs.cpuMs);
         c.runs++;
-        log(`${by} run ${i + 1}: ours ${(ours.wallMs / 1000).toFixed(2)} s (${ours.peakRssMiB.toFixed(0)} MiB), gpg|tar ${(c.theirsMs.at(-1)! / 1000).toFixed(2)} s, load ${loadavg()[0].toFixed(1)}`);
+        log(`${by} run ${i + 1}: ours ${(ours.wallMs / 1000).toFixed(2)} s, cpu ${(ours.cpuMs / 1000).toFixed(2)} s, ${ours.peakRssMiB.toFixed(0)} MiB; gpg|tar ${(theirs.wallMs / 1000).toFixed(2)} s, cpu ${(theirs.cpuMs / 1000).toFixed(2)} s; load ${loadavg()[0].toFixed(1)}`);
       }
       results.push(c);
       if (by === 'gpg') rss.push({ size: '1 GiB', rssMiB: Math.max(...c.rssMiB), wallS: median(c.oursMs) / 1000 });
@@ -106,16 +122,19 @@ function writeReport(results: Compare[], rss: { size: string; rssMiB: number; wa
     '## Throughput: `ucp-backup verify` vs `gpg --decrypt FILE | tar --list`, 1 GiB encrypted archive',
     '',
     'Interleaved runs, page cache warm. Ratio = their median time / our median time (> 1.0: verify is faster).',
+    'CPU = user + system time of the whole process (ours: one Node process; theirs: gpg and tar together).',
     '',
-    '| archive made by | runs | verify median | verify MiB/s | gpg \\| tar median | gpg \\| tar MiB/s | ratio (medians) | median of per-run ratios | verify peak RSS |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| archive made by | runs | verify median | verify MiB/s | gpg \\| tar median | gpg \\| tar MiB/s | ratio (medians) | median of per-run ratios | CPU s verify / gpg \\| tar (medians) | CPU ratio | verify peak RSS |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const c of results) {
     if (!c.runs) continue;
     const o = median(c.oursMs);
     const t = median(c.theirsMs);
     const perRun = median(c.oursMs.map((x, i) => c.theirsMs[i] / x));
-    lines.push(`| ${c.archive} | ${c.runs} | ${(o / 1000).toFixed(2)} s | ${(1024 / (o / 1000)).toFixed(0)} | ${(t / 1000).toFixed(2)} s | ${(1024 / (t / 1000)).toFixed(0)} | ${(t / o).toFixed(2)}× | ${perRun.toFixed(2)}× | ${Math.max(...c.rssMiB).toFixed(0)} MiB |`);
+    const oc = median(c.oursCpuMs);
+    const tc = median(c.theirsCpuMs);
+    lines.push(`| ${c.archive} | ${c.runs} | ${(o / 1000).toFixed(2)} s | ${(1024 / (o / 1000)).toFixed(0)} | ${(t / 1000).toFixed(2)} s | ${(1024 / (t / 1000)).toFixed(0)} | ${(t / o).toFixed(2)}× | ${perRun.toFixed(2)}× | ${(oc / 1000).toFixed(2)} / ${(tc / 1000).toFixed(2)} | ${(tc / oc).toFixed(2)}× | ${Math.max(...c.rssMiB).toFixed(0)} MiB |`);
   }
   lines.push('', '## Peak RSS of `ucp-backup verify` by archive size (gpg, uncompressed, incompressible content)', '', '| plaintext | peak RSS (VmHWM) | verify wall time |', '| --- | --- | --- |');
   for (const r of rss) lines.push(`| ${r.size} | ${r.rssMiB.toFixed(1)} MiB | ${r.wallS.toFixed(1)} s |`);
