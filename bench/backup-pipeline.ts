@@ -11,7 +11,6 @@
  * Prints {"size","sha256","entries"} on stdout.
  */
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { findCluster, findNode, loadConfigFile } from '../src/core/config';
 import { readPassphrase } from '../src/cli/common';
@@ -52,7 +51,7 @@ async function main(): Promise<void> {
     await target.validate([target.fileName]);
     const sink = await target.openFile(target.fileName);
     const writer = new ArchiveWriter();
-    const out = writeOut(Readable.from(writer.pack), sink, passphrase);
+    const out = writeOut(writer.pack, sink, passphrase);
     out.catch((err: Error) => writer.destroy(err));
     const reader = await createVolumeReader(docker, [v.volume], { image, runId, selinux: node.selinux }, 'bench');
     try {

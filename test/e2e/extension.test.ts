@@ -63,7 +63,8 @@ async function backupNowViaPalette(fileName: string): Promise<Outcome> {
   const target = join(s.workspace, fileName);
   await s.runCommand('UCP: Backup Now');
   const answered = new Set<string>();
-  const result = s.page.locator('.notification-toast').filter({ hasText: /UCP backup (\S+ completed|failed)/ }).first();
+  // The success message, or any error notification (the flow's own or the command wrapper's).
+  const result = s.page.locator('.notification-toast').filter({ hasText: /UCP backup \S+ completed/ }).or(s.errorToasts()).first();
   for (;;) {
     const title = await s.nextPrompt(result);
     if (title === undefined) break;
@@ -80,24 +81,26 @@ async function backupNowViaPalette(fileName: string): Promise<Outcome> {
     await s.waitPromptGone(title);
   }
   const text = (await result.innerText()).replace(/\s+/g, ' ');
-  return { kind: /completed/.test(text) ? 'done' : 'failed', text };
+  return { kind: /UCP backup \S+ completed/.test(text) ? 'done' : 'failed', text };
+}
+
+/** Whether the tree shows every manager with its UCP version. */
+async function allManagersUp(): Promise<boolean> {
+  const rows = await s.treeTexts();
+  return MANAGERS.every((m) => rows.some((r) => r.startsWith(`${m}UCP ${UCP_VERSION}`)));
 }
 
 test('the tree shows the demo cluster with its 3 managers on UCP 3.2.4', async () => {
   await s.step('tree', async () => {
     await s.clickActivityBar('UCP Backup');
     await s.treeRow(/^demo/).waitFor({ state: 'visible' });
-    const allUp = async () => {
-      const rows = await s.treeTexts();
-      return MANAGERS.every((m) => rows.some((r) => r.startsWith(`${m}UCP ${UCP_VERSION}`)));
-    };
     // Another test file may be restarting manager3 right now: a person would press Refresh.
     await poll(
       async () => {
-        if (await allUp()) return true;
+        if (await allManagersUp()) return true;
         if (!(await s.treeRow(/Connecting to managers/).isVisible())) await s.viewTitleAction('Refresh').click();
         await s.page.waitForTimeout(2000);
-        return allUp();
+        return allManagersUp();
       },
       180_000,
       `the 3 managers with UCP ${UCP_VERSION} in the tree`,
@@ -132,9 +135,13 @@ test('"UCP: Backup Now" from the command palette completes and the backup shows 
     assert.equal(await row.locator('.codicon-check').count(), 1, 'SUCCESS shows the check icon');
     assert.match((await row.innerText()).replace(/\s+/g, ' '), /🔒 · manager1/);
     await s.dismissNotifications();
-    await s.setSidebarWidth(720);
-    await s.screenshot('tree');
-    await s.setSidebarWidth(320);
+    // The README's picture of the tree: only when it shows the healthy cluster (another test
+    // file may be restarting manager3 right now).
+    if (await allManagersUp()) {
+      await s.setSidebarWidth(720);
+      await s.screenshot('tree');
+      await s.setSidebarWidth(320);
+    } else console.error('e2e: docs/screenshots/tree.png not updated: not all managers show UCP in the tree right now');
   });
 });
 

@@ -296,3 +296,33 @@ export function runMeasured(cli: string, args: string[]): Promise<MeasuredRun> {
     });
   });
 }
+
+/** A real (stored, uncompressed) zip file of one entry, as `zip -0` writes it. */
+export function makeZip(path: string, name: string, content: Buffer): void {
+  const { crc32 } = require('node:zlib') as { crc32(data: Buffer): number };
+  const crc = crc32(content);
+  const n = Buffer.from(name);
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(10, 4); // version needed
+  local.writeUInt32LE(crc, 14);
+  local.writeUInt32LE(content.length, 18);
+  local.writeUInt32LE(content.length, 22);
+  local.writeUInt16LE(n.length, 26);
+  const central = Buffer.alloc(46);
+  central.writeUInt32LE(0x02014b50, 0);
+  central.writeUInt16LE(20, 4);
+  central.writeUInt16LE(10, 6);
+  central.writeUInt32LE(crc, 16);
+  central.writeUInt32LE(content.length, 20);
+  central.writeUInt32LE(content.length, 24);
+  central.writeUInt16LE(n.length, 28);
+  const centralAt = local.length + n.length + content.length;
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(1, 8);
+  end.writeUInt16LE(1, 10);
+  end.writeUInt32LE(central.length + n.length, 12);
+  end.writeUInt32LE(centralAt, 16);
+  writeFileSync(path, Buffer.concat([local, n, content, central, n, end]));
+}

@@ -428,8 +428,8 @@ export class CodeServerSession {
    * waiting for hover tooltips and highlighted sashes to go (they would cover what matters).
    */
   async screenshot(name: string): Promise<string> {
-    const vp = this.page.viewportSize() ?? { width: 1440, height: 900 };
-    await this.page.mouse.move(vp.width - 60, 8);
+    // An empty spot of the title bar: nothing there shows a tooltip.
+    await this.page.mouse.move(250, 16);
     const hovers = this.page.locator('.workbench-hover-container, .monaco-hover:not(.hidden), .monaco-sash.hover');
     await poll(async () => (await hovers.count()) === 0 || !(await hovers.first().isVisible()), 10_000, 'hover tooltips to close').catch(() => undefined);
     mkdirSync(SCREENSHOTS, { recursive: true });

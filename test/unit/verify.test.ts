@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { verifyBackup } from '../../src/core/verify/verify';
 import type { VerifyReport } from '../../src/core/verify/report';
 import { NotABackupError, PassphraseRequiredError, WrongPassphraseError } from '../../src/core/archive/errors';
-import { engineEncrypt, gpgEncrypt, makeTar, PASSPHRASE, tempDir } from '../helpers/archives';
+import { bigTar, engineEncrypt, gpgEncrypt, gpgEncryptStreamed, makeTar, makeZip, PASSPHRASE, tempDir } from '../helpers/archives';
 
 const dir = tempDir();
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -50,7 +50,7 @@ for (const [what, args, cipher, compression] of [
   ['gpg --cipher-algo AES128', ['--cipher-algo', 'AES128'], 'AES128', /./],
   ['gpg --armor', ['--armor'], 'AES256', /./],
   ['gpg --compress-algo bzip2', ['--compress-algo', 'bzip2'], 'AES256', /^BZIP2$/],
-  ['gpg --cipher-algo CAST5 (not in OpenSSL: OpenPGP.js)', ['--cipher-algo', 'CAST5'], 'CAST5', /./],
+  ['gpg --cipher-algo CAST5 (not in OpenSSL: OpenPGP.js)', ['--cipher-algo', 'CAST5'], 'CAST5', /^(ZIP|ZLIB)?$/],
   ['gpg --cipher-algo CAMELLIA256', ['--cipher-algo', 'CAMELLIA256'], 'CAMELLIA256', /./],
   ['gpg --s2k-mode 1 --s2k-digest-algo SHA256', ['--s2k-mode', '1', '--s2k-digest-algo', 'SHA256'], 'AES256', /./],
 ] as const) {
@@ -122,6 +122,24 @@ test('one flipped ciphertext byte turns the result INVALID through the integrity
   }
 });
 
+test('big archives (MDC hashed on a worker thread): VALID whole, INVALID with one flipped byte or cut short', async () => {
+  const file = join(dir, 'big40.tar.gpg');
+  await gpgEncryptStreamed(dir, bigTar(40 << 20), file);
+  const whole = await verify(file);
+  assert.equal(whole.verdict, 'VALID', JSON.stringify(whole.checks));
+  assert.equal(whole.entryCount, 29);
+  const b = readFileSync(file);
+  b[Math.floor(b.length * 0.7)] ^= 0x80;
+  writeFileSync(`${file}.flipped`, b);
+  const flipped = await verify(`${file}.flipped`);
+  assert.equal(flipped.verdict, 'INVALID');
+  assert.match(check(flipped, 'integrity')!.reason, /Modification detected/);
+  writeFileSync(`${file}.cut`, b.subarray(0, b.length - 5000));
+  const cut = await verify(`${file}.cut`);
+  assert.equal(cut.verdict, 'INVALID');
+  assert.match(check(cut, 'integrity')!.reason, /truncated|ends early/);
+});
+
 test('a wrong passphrase is a WrongPassphraseError, not "corrupt archive"', async () => {
   const files = [gpgEncrypt(dir, tar), gpgEncrypt(dir, tar, ['--armor']), gpgEncrypt(dir, tar, ['--compress-algo', 'bzip2']), gpgEncrypt(dir, tar, ['--cipher-algo', 'CAST5']), await engineEncrypt(tar)];
   for (const file of files) {
@@ -161,7 +179,8 @@ test('no ./ucp-controller-server-certs/key.pem is INVALID', async () => {
 
 test('a zip file, an empty file, random bytes: a clear "not a UCP backup"', async () => {
   const zip = join(dir, 'x.zip');
-  spawnSync('python3', ['-c', `import zipfile; z = zipfile.ZipFile(${JSON.stringify(zip)}, 'w'); z.writestr('a.txt', 'hi'); z.close()`]);
+  makeZip(zip, 'a.txt', Buffer.from('hi'));
+  assert.equal(spawnSync('unzip', ['-tq', zip]).status ?? 0, 0); // a well-formed zip (when unzip is installed)
   const empty = join(dir, 'empty.tar');
   writeFileSync(empty, '');
   const noise = join(dir, 'noise.tar');

@@ -3,7 +3,6 @@
  * encrypt/write) producing the real archive layout (real-backup-layout.md) as one stream.
  * Needs no UCP image pull: helper containers use an image already on the node.
  */
-import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { ArchiveWriter } from './archiveWriter';
 import { authStoreDump } from './authStore';
@@ -50,7 +49,7 @@ export async function builtinBackup(ctx: EngineContext, sink: FileSink): Promise
   const writer = new ArchiveWriter(signal);
   const stamp = String(Date.now());
   const dir = `./ucp-backup/${stamp}/`;
-  const out = writeOut(Readable.from(writer.pack), sink, ctx.passphrase, signal);
+  const out = writeOut(writer.pack, sink, ctx.passphrase, signal);
   // If the output side fails first, stop producing at once.
   out.catch((err) => writer.destroy(err));
   let authPaused = false;

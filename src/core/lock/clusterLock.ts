@@ -20,8 +20,8 @@ export const STALE_AFTER_MS = 60_000;
 
 /**
  * How old a heartbeat may get before the lock counts as stale: 60 s, or
- * UCP_BACKUP_LOCK_STALE_MS (tests, and admins whose clocks or links need more slack).
- * Every process taking part should use the same value.
+ * UCP_BACKUP_LOCK_STALE_MS (tests, and admins whose clocks or links need more slack). A
+ * holder records its beat interval in the lock, and is never judged before six of its beats.
  */
 export function staleAfterMs(env: NodeJS.ProcessEnv = process.env): number {
   const v = Number(env.UCP_BACKUP_LOCK_STALE_MS);
@@ -41,6 +41,8 @@ export interface LockHolder {
   node: string;
   since: string;
   heartbeat: string;
+  /** The holder's beat interval: its lock is judged against six of them at least. */
+  heartbeatMs?: number;
 }
 
 export interface LockInfo extends LockHolder {
@@ -58,6 +60,7 @@ function labelsOf(h: LockHolder): Record<string, string> {
     [`${P}node`]: h.node,
     [`${P}since`]: h.since,
     [`${P}heartbeat`]: h.heartbeat,
+    [`${P}heartbeatMs`]: String(h.heartbeatMs),
   };
 }
 
@@ -71,6 +74,7 @@ function holderOf(labels: Record<string, string> | undefined): LockHolder {
     node: l[`${P}node`] ?? 'unknown',
     since: l[`${P}since`] ?? 'unknown',
     heartbeat: l[`${P}heartbeat`] ?? l[`${P}since`] ?? '',
+    heartbeatMs: Number(l[`${P}heartbeatMs`]) || 10_000,
   };
 }
 
@@ -86,7 +90,8 @@ function pidAlive(pid: number): boolean {
 
 function judge(h: LockHolder, now = Date.now()): { stale: boolean; reason?: string } {
   const beat = Date.parse(h.heartbeat);
-  if (!Number.isFinite(beat) || now - beat > staleAfterMs()) {
+  // A holder configured to beat slower than our limit assumes is not dead for that.
+  if (!Number.isFinite(beat) || now - beat > Math.max(staleAfterMs(), 6 * (h.heartbeatMs ?? 10_000))) {
     return { stale: true, reason: `no heartbeat since ${h.heartbeat || 'ever'}` };
   }
   if (h.host === hostname() && h.pid > 0 && !pidAlive(h.pid)) {
@@ -128,6 +133,7 @@ export class BackupLock {
       node: who.node,
       since: now,
       heartbeat: now,
+      heartbeatMs: heartbeatMs(),
     };
     try {
       // `_query: {}` keeps dockerode from also copying the body into the URL.
@@ -160,7 +166,7 @@ export class BackupLock {
   private startHeartbeat(): void {
     this.timer = setInterval(() => {
       this.beating = this.beat().catch(() => undefined);
-    }, heartbeatMs());
+    }, this.holder.heartbeatMs ?? heartbeatMs());
     this.timer.unref();
   }
 
