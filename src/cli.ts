@@ -5,6 +5,12 @@
  */
 import { runCli } from './cli/main';
 
+// `ucp-backup list | head` closes our stdout early: that is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 runCli(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

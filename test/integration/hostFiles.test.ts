@@ -79,6 +79,17 @@ test('Download copies the archive byte for byte and reports progress', async () 
   assert.deepEqual(readdirSync(work).filter((n) => n.includes('.partial')), [], 'no partial file left');
 });
 
+test('Delete of a FAILED record never touches the good backup that has the same file name', async () => {
+  // A second run to the same name is refused ("already exists") and ends FAILED with that name.
+  await assert.rejects(backupWhenFree({ kind: 'host', hostPath: manager.backupDir, fileName: record.fileName }));
+  const failed = (await listClusterRecords(docker)).find((r) => r.fileName === record.fileName && r.backupState === 'FAILED');
+  assert.ok(failed, 'the refused run left a FAILED record');
+  await deleteBackupFiles(docker, failed, local);
+  assert.equal(await getClusterRecord(docker, failed.id), undefined, 'the FAILED record is gone');
+  assert.ok(existsSync(join(manager.backupDir, record.fileName)), 'the good archive is still there');
+  assert.ok(existsSync(join(manager.backupDir, record.logFileName)), 'and its log');
+});
+
 test('Delete of a host-path backup removes the archive, its log and the record', async () => {
   const onHost = join(manager.backupDir, record.fileName);
   assert.ok(existsSync(onHost), `${onHost} exists before`);

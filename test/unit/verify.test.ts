@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { verifyBackup } from '../../src/core/verify/verify';
 import type { VerifyReport } from '../../src/core/verify/report';
 import { NotABackupError, PassphraseRequiredError, WrongPassphraseError } from '../../src/core/archive/errors';
-import { bigTar, engineEncrypt, gpgEncrypt, gpgEncryptStreamed, makeTar, makeZip, PASSPHRASE, tempDir } from '../helpers/archives';
+import { bigTar as streamedTar, engineEncrypt, gpgEncrypt, gpgEncryptStreamed, makeTar, makeZip, PASSPHRASE, tempDir } from '../helpers/archives';
 
 const dir = tempDir();
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -124,7 +124,7 @@ test('one flipped ciphertext byte turns the result INVALID through the integrity
 
 test('big archives (MDC hashed on a worker thread): VALID whole, INVALID with one flipped byte or cut short', async () => {
   const file = join(dir, 'big40.tar.gpg');
-  await gpgEncryptStreamed(dir, bigTar(40 << 20), file);
+  await gpgEncryptStreamed(dir, streamedTar(40 << 20), file);
   const whole = await verify(file);
   assert.equal(whole.verdict, 'VALID', JSON.stringify(whole.checks));
   assert.equal(whole.entryCount, 29);

@@ -132,15 +132,16 @@ async function removeHostFiles(docker: Docker, record: BackupRecord): Promise<vo
  * when none is reachable: then only local files and the local record go).
  */
 export async function deleteBackupFiles(docker: Docker | undefined, record: BackupRecord, local = new LocalHistory()): Promise<void> {
-  if (record.location === 'local') {
-    await rm(join(record.backupPath, record.fileName), { force: true });
-    if (record.logFileName) await rm(join(record.backupPath, record.logFileName), { force: true });
-  } else if (record.backupState !== 'IN_PROGRESS' && record.fileName) {
-    if (!docker) throw new UcpError(`Node ${record.nodeLocation} is not reachable; its files were not deleted.`, 'Retry when the cluster is reachable.');
-    // A FAILED run may never have written anything (e.g. its folder was missing): still drop its record.
-    await removeHostFiles(docker, record).catch((err) => {
-      if (record.backupState !== 'FAILED') throw err;
-    });
+  // Only a SUCCESS record owns the file at its name: a FAILED run leaves no file, so whatever is
+  // there now (e.g. the backup that run refused to overwrite) belongs to another record.
+  if (record.backupState === 'SUCCESS' && record.fileName) {
+    if (record.location === 'local') {
+      await rm(join(record.backupPath, record.fileName), { force: true });
+      if (record.logFileName) await rm(join(record.backupPath, record.logFileName), { force: true });
+    } else {
+      if (!docker) throw new UcpError(`Node ${record.nodeLocation} is not reachable; its files were not deleted.`, 'Retry when the cluster is reachable.');
+      await removeHostFiles(docker, record);
+    }
   }
   if (docker) await removeClusterRecord(docker, record.id);
   await local.remove(record.id);
