@@ -26,7 +26,7 @@ export interface ManifestEntry {
 export type EntryHeader = Partial<TarHeader> & Pick<TarHeader, 'name'>;
 
 /** Output is handed on once this much is gathered (and at the end). */
-const FLUSH_BYTES = 256 * 1024;
+const FLUSH_BYTES = Number(process.env.UCP_FLUSH_KIB ?? 256) * 1024;
 
 /** The tar bytes, readable; `room()` tells the writer when the reader wants more. */
 class TarOutput extends Readable {
