@@ -3,8 +3,9 @@
  * engine's volumes step plus its encrypt/write step, applied to ONE arbitrary named volume.
  * `ucp-backup backup` only ever reads UCP's own volumes (and a 32 KiB etcd snapshot on the test
  * cluster), so this is how a large dataset goes through the same code: a never-started helper
- * container → Docker archive API over the SSH tunnel → tar re-rooting (ArchiveWriter) →
- * OpenPGP.js → SHA-256 → fsynced temp file → rename. No lock, no record, no etcd/auth steps.
+ * container → Docker archive API over the SSH tunnel → tar re-rooting with per-entry SHA-256
+ * (TarReader → ArchiveWriter) → OpenPGP encryption (seipdEncrypt.ts) → SHA-256 → fsynced temp
+ * file → rename. No lock, no record, no etcd/auth steps.
  *
  * Usage: node pipeline.cjs --config F --cluster C --node N --volume V --file OUT
  *        (--passphrase-file P | --no-passphrase)

@@ -8,8 +8,10 @@
 // pipeline (bench/backup-pipeline.ts), since `ucp-backup backup` reads only UCP's own volumes.
 // Runs are interleaved (ours, theirs, ours, ...) so drift on this noisy machine hits both sides;
 // we report medians, ratios ours/theirs, our peak RSS (/usr/bin/time %M) and archive sizes.
-// Usage: node bench/backup.mjs [--runs 7] [--synthetic-runs 5] [--size-mib 256] [--no-synthetic]
+// Usage: node bench/backup.mjs [--runs 7] [--synthetic-runs 5] [--size-mib 256] [--no-synthetic | --no-fixture]
 //        [--out bench/backup-results.json] [--cli dist/cli.js]        (needs: npm run build; npm run cluster:up)
+//        [--baseline DIR]  also time DIR/bench/backup-pipeline.ts (an older copy of src/ + bench/, e.g.
+//                          `git archive <commit> src bench | tar -x -C DIR`) as before-pipeline-* variants
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync, openSync, writeSync, closeSync, existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -25,9 +27,11 @@ const { values: opt } = parseArgs({
     'synthetic-runs': { type: 'string', default: '5' },
     'size-mib': { type: 'string', default: '256' },
     'no-synthetic': { type: 'boolean' },
+    'no-fixture': { type: 'boolean' },
     node: { type: 'string', default: 'manager1' },
     out: { type: 'string', default: join(ROOT, 'bench', 'backup-results.json') },
     cli: { type: 'string', default: join(ROOT, 'dist', 'cli.js') },
+    baseline: { type: 'string' },
   },
 });
 const RUNS = Number(opt.runs);
@@ -167,12 +171,13 @@ const fixtureVariants = [
 ];
 
 // ---- Part 2: a synthetic large volume through the same pipeline -----------------------------
-function bundlePipeline() {
-  const out = join(work, 'pipeline.cjs');
+function bundlePipeline(root = ROOT, name = 'pipeline.cjs') {
+  const out = join(work, name);
   // Same bundle options as esbuild.mjs' CLI build. openpgp's ESM build calls
   // createRequire(import.meta.url), which is empty in a CJS bundle: give it this file's URL.
   execFileSync(process.execPath, ['-e', `
-    require('esbuild').buildSync({ bundle: true, entryPoints: [${JSON.stringify(join(ROOT, 'bench', 'backup-pipeline.ts'))}],
+    require('esbuild').buildSync({ bundle: true, entryPoints: [${JSON.stringify(join(root, 'bench', 'backup-pipeline.ts'))}],
+      nodePaths: [${JSON.stringify(join(ROOT, 'node_modules'))}],
       outfile: ${JSON.stringify(out)}, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning',
       external: ['vscode', 'cpu-features', './crypto/build/Release/sshcrypto.node'],
       define: { 'import.meta.url': '__benchImportMetaUrl' },
@@ -236,17 +241,19 @@ try {
     ssh: spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr.trim(), // ssh -V prints to stderr
     loadavgStart: loadavg().map((x) => x.toFixed(2)).join(' '),
   };
-  const fixture = await measure('UCP fixture as is', fixtureVariants, RUNS);
-  results.parts.push({
-    title: 'UCP 3.2.4 fixture on manager1',
-    variants: fixture,
-    ratios: [
-      ratio(fixture, 'ours-plain', 'ssh-tar'),
-      ratio(fixture, 'ours-plain', 'ssh-tar-no-etcd'),
-      ratio(fixture, 'ours-encrypted', 'ssh-tar-gpg'),
-      ratio(fixture, 'ours-encrypted', 'ssh-tar-no-etcd-gpg'),
-    ],
-  });
+  if (!opt['no-fixture']) {
+    const fixture = await measure('UCP fixture as is', fixtureVariants, RUNS);
+    results.parts.push({
+      title: 'UCP 3.2.4 fixture on manager1',
+      variants: fixture,
+      ratios: [
+        ratio(fixture, 'ours-plain', 'ssh-tar'),
+        ratio(fixture, 'ours-plain', 'ssh-tar-no-etcd'),
+        ratio(fixture, 'ours-encrypted', 'ssh-tar-gpg'),
+        ratio(fixture, 'ours-encrypted', 'ssh-tar-no-etcd-gpg'),
+      ],
+    });
+  }
 
   if (!opt['no-synthetic']) {
     const pipeline = bundlePipeline();
@@ -256,7 +263,8 @@ try {
     const t0 = Date.now();
     const { files } = fillVolume(mountpoint, SIZE_MIB);
     process.stderr.write(`\nfilled ${benchVolume}: ${SIZE_MIB} MiB random data in ${files} files (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
-    const pipe = (extra) => (file) => ['node', pipeline, '--config', CONFIG, '--cluster', CLUSTER, '--node', opt.node, '--volume', benchVolume, '--file', file, ...extra];
+    const before = opt.baseline ? bundlePipeline(resolve(opt.baseline), 'before-pipeline.cjs') : undefined;
+    const pipe = (extra, bundle = pipeline) => (file) => ['node', bundle, '--config', CONFIG, '--cluster', CLUSTER, '--node', opt.node, '--volume', benchVolume, '--file', file, ...extra];
     const tarVol = `${sshCmd} ${q(`tar -C ${VOLUMES_DIR} -cf - ${benchVolume}/_data`)}`;
     const synVariants = [
       { name: 'ours-pipeline-plain', ours: true, what: 'engine volume + write pipeline, no passphrase', cmd: pipe(['--no-passphrase']) },
@@ -268,6 +276,12 @@ try {
       // these two pay the same: coreutils `sync FILE` is fsync(2).
       { name: 'ssh-tar+fsync', what: 'ssh tar > file; sync file', shell: true, cmd: (f) => `${tarVol} > ${q(f)} && sync ${q(f)}` },
       { name: 'ssh-tar-gpg-nocompress+fsync', what: 'ssh tar | gpg --compress-algo none; sync file', shell: true, cmd: (f) => `${tarVol} | ${GPG} --compress-algo none -o ${q(f)} && sync ${q(f)}` },
+      ...(before
+        ? [
+            { name: 'before-pipeline-plain', ours: true, what: `the same pipeline from ${opt.baseline}, no passphrase`, cmd: pipe(['--no-passphrase'], before) },
+            { name: 'before-pipeline-encrypted', ours: true, what: `the same pipeline from ${opt.baseline}, encrypted`, cmd: pipe(['--passphrase-file', passFile], before) },
+          ]
+        : []),
     ];
     const syn = await measure(`synthetic ${SIZE_MIB} MiB volume`, synVariants, SYN_RUNS);
     // The last encrypted archive of ours must open with real gpg and list every file.
@@ -283,6 +297,14 @@ try {
         ratio(syn, 'ours-pipeline-encrypted', 'ssh-tar-gpg-nocompress'),
         ratio(syn, 'ours-pipeline-plain', 'ssh-tar+fsync'),
         ratio(syn, 'ours-pipeline-encrypted', 'ssh-tar-gpg-nocompress+fsync'),
+        ...(before
+          ? [
+              ratio(syn, 'before-pipeline-plain', 'ssh-tar'),
+              ratio(syn, 'before-pipeline-encrypted', 'ssh-tar-gpg-nocompress'),
+              ratio(syn, 'ours-pipeline-plain', 'before-pipeline-plain'),
+              ratio(syn, 'ours-pipeline-encrypted', 'before-pipeline-encrypted'),
+            ]
+          : []),
       ],
     });
   }

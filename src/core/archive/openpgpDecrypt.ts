@@ -7,7 +7,7 @@
  * unusable until the generator has finished without error (TESTBED.md: gpg does the same).
  * Anything else (AEAD, bzip2, CAST5 …) raises NeedsOpenPgpJs before any plaintext is out.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createInflate, createInflateRaw } from 'node:zlib';
@@ -17,7 +17,6 @@ import { CfbDecryptor, CIPHER_NAMES, fastCipher, type CipherInfo } from './cfb';
 import { CorruptArchiveError, IntegrityError, WrongPassphraseError } from './errors';
 import { coalesce, packetBody, readPacketHeader, Tag } from './openpgpPackets';
 import { deriveKey, parseS2k } from './s2k';
-import { localSha1, workerSha1 } from './sha1Worker';
 
 /** What the message turned out to use, for the report. Filled in as it is read. */
 export interface DecryptInfo {
@@ -36,7 +35,6 @@ export async function* decryptOpenPgp(
   source: AsyncIterable<Buffer>,
   getPassphrase: () => Promise<string>,
   info: DecryptInfo,
-  options: { offThreadHash?: boolean } = {},
 ): AsyncGenerator<Buffer> {
   const r = new ByteReader(source);
   const skesks: Buffer[] = [];
@@ -46,7 +44,7 @@ export async function* decryptOpenPgp(
       const body = new ByteReader(packetBody(r, h));
       if ((await body.readByte()) !== 1) throw new NeedsOpenPgpJs('SEIPD v2');
       const { cipher, key } = await sessionKey(skesks, await getPassphrase(), info);
-      yield* literalData(stripMdc(decrypt(body.rest(), cipher, key), cipher.blockSize, info, !!options.offThreadHash), info, 0);
+      yield* literalData(stripMdc(decrypt(body.rest(), cipher, key), cipher.blockSize, info), info, 0);
       // Anything after the encrypted packet is not ours to judge; gpg ignores it too.
       return;
     }
@@ -106,54 +104,47 @@ const MDC_LEN = 22; // 0xD3 0x14 + SHA-1
  * Checks and removes the random prefix (its repeated last two octets are the "quick check"
  * that tells a wrong passphrase, RFC 4880 §5.13) and the trailing Modification Detection Code.
  */
-async function* stripMdc(plain: AsyncIterable<Buffer>, bs: number, info: DecryptInfo, offThread: boolean): AsyncGenerator<Buffer> {
-  // A third of the CPU of a verify: on a worker for big archives (sha1Worker.ts).
-  const sha1 = offThread ? workerSha1() : localSha1();
-  const hash = async (b: Buffer) => {
-    const wait = sha1.update(b);
-    if (wait) await wait;
-  };
+async function* stripMdc(plain: AsyncIterable<Buffer>, bs: number, info: DecryptInfo): AsyncGenerator<Buffer> {
+  // On this thread. A worker fed through a shared ring was tried (docs/bench-verify.md): on two
+  // busy cores it cost more CPU and ~15 MiB more RSS than it saved in wall time.
+  const sha1 = createHash('sha1');
+  const r = new ByteReader(plain, 'encrypted data');
+  let prefix: Buffer;
   try {
-    const r = new ByteReader(plain, 'encrypted data');
-    let prefix: Buffer;
-    try {
-      prefix = await r.readExact(bs + 2);
-    } catch {
-      throw new CorruptArchiveError('The encrypted data ends early (the file is truncated).');
-    }
-    if (prefix[bs] !== prefix[bs - 2] || prefix[bs + 1] !== prefix[bs - 1]) throw new WrongPassphraseError();
-    info.passphraseChecked = true;
-    await hash(prefix);
-    let tail = Buffer.alloc(0);
-    for await (const chunk of r.rest()) {
-      if (chunk.length >= MDC_LEN) {
-        if (tail.length) {
-          await hash(tail);
-          yield tail;
-        }
-        const out = chunk.subarray(0, chunk.length - MDC_LEN);
-        tail = Buffer.from(chunk.subarray(chunk.length - MDC_LEN));
-        await hash(out);
+    prefix = await r.readExact(bs + 2);
+  } catch {
+    throw new CorruptArchiveError('The encrypted data ends early (the file is truncated).');
+  }
+  if (prefix[bs] !== prefix[bs - 2] || prefix[bs + 1] !== prefix[bs - 1]) throw new WrongPassphraseError();
+  info.passphraseChecked = true;
+  sha1.update(prefix);
+  let tail = Buffer.alloc(0);
+  for await (const chunk of r.rest()) {
+    if (chunk.length >= MDC_LEN) {
+      if (tail.length) {
+        sha1.update(tail);
+        yield tail;
+      }
+      const out = chunk.subarray(0, chunk.length - MDC_LEN);
+      tail = Buffer.from(chunk.subarray(chunk.length - MDC_LEN));
+      sha1.update(out);
+      yield out;
+    } else {
+      const joined = Buffer.concat([tail, chunk]);
+      const out = joined.subarray(0, joined.length - MDC_LEN);
+      tail = Buffer.from(joined.subarray(joined.length - MDC_LEN));
+      if (out.length) {
+        sha1.update(out);
         yield out;
-      } else {
-        const joined = Buffer.concat([tail, chunk]);
-        const out = joined.subarray(0, joined.length - MDC_LEN);
-        tail = Buffer.from(joined.subarray(joined.length - MDC_LEN));
-        if (out.length) {
-          await hash(out);
-          yield out;
-        }
       }
     }
-    if (tail.length < MDC_LEN || tail[0] !== 0xd3 || tail[1] !== 0x14) {
-      throw new CorruptArchiveError('The encrypted data ends early or is damaged (no integrity code at its end: the file is truncated).');
-    }
-    await hash(tail.subarray(0, 2));
-    if (!timingSafeEqual(await sha1.digest(), tail.subarray(2))) {
-      throw new IntegrityError('OpenPGP integrity check failed: Modification detected (the MDC does not match).');
-    }
-  } finally {
-    sha1.close();
+  }
+  if (tail.length < MDC_LEN || tail[0] !== 0xd3 || tail[1] !== 0x14) {
+    throw new CorruptArchiveError('The encrypted data ends early or is damaged (no integrity code at its end: the file is truncated).');
+  }
+  sha1.update(tail.subarray(0, 2));
+  if (!timingSafeEqual(sha1.digest(), tail.subarray(2))) {
+    throw new IntegrityError('OpenPGP integrity check failed: Modification detected (the MDC does not match).');
   }
 }
 

@@ -5,7 +5,7 @@
  * UCP calls its archives "PGP-compatible": `gpg --decrypt` with the passphrase opens them.
  */
 import { PassThrough, Readable } from 'node:stream';
-import * as openpgp from 'openpgp';
+import type * as OpenPgp from 'openpgp';
 import { UcpError } from '../errors';
 import { CorruptArchiveError, IntegrityError, WrongPassphraseError } from './errors';
 import { createEncryptor } from './seipdEncrypt';
@@ -34,11 +34,13 @@ export async function encryptStream(input: Readable, passphrase: string): Promis
  * callers must not act on the plaintext before the stream ended cleanly.
  */
 export async function decryptStream(input: Readable, passphrase: string, options: { armored?: boolean } = {}): Promise<Readable> {
+  // Loaded only here: a backup never needs OpenPGP.js (its load costs time and memory).
+  const openpgp = await import('openpgp');
   const web = ReadableStream.from(input) as unknown as ReadableStream<Uint8Array>;
-  let message: openpgp.Message<ReadableStream<Uint8Array>>;
+  let message: OpenPgp.Message<ReadableStream<Uint8Array>>;
   try {
     message = options.armored
-      ? await openpgp.readMessage({ armoredMessage: web.pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>) as ReadableStream<string> }) as unknown as openpgp.Message<ReadableStream<Uint8Array>>
+      ? await openpgp.readMessage({ armoredMessage: web.pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>) as ReadableStream<string> }) as unknown as OpenPgp.Message<ReadableStream<Uint8Array>>
       : await openpgp.readMessage({ binaryMessage: web });
   } catch (err) {
     throw new CorruptArchiveError(`The OpenPGP data is damaged: ${(err as Error).message}`, { cause: err });

@@ -52,8 +52,6 @@ export class SourceReadError extends UcpError {
 }
 
 const READ_CHUNK = 128 * 1024;
-/** From this size the MDC's SHA-1 runs on a worker thread (starting one takes ~30 ms). */
-const OFF_THREAD_FROM = 32 * 1024 * 1024;
 
 export async function verifyBackup(source: VerifySource, options: VerifyOptions = {}): Promise<VerifyReport> {
   const label = source.kind === 'file' ? source.path : source.label;
@@ -90,7 +88,7 @@ async function readOnce(
     let decryptError: UcpError | undefined;
     let plaintext: AsyncIterable<Buffer>;
     if (!encrypted) plaintext = stream;
-    else if (!useOpenPgpJs) plaintext = decryptOpenPgp(binary, getPassphrase, info, { offThreadHash: tap.total === undefined || tap.total > OFF_THREAD_FROM });
+    else if (!useOpenPgpJs) plaintext = decryptOpenPgp(binary, getPassphrase, info);
     else {
       const passphrase = await getPassphrase();
       // Loaded only here: OpenPGP.js adds ~15 MiB of heap that the fast path never needs.
