@@ -71,6 +71,8 @@ export async function verifyWithPassphrase(services: Services, run: VerifyRun): 
         onProgress: run.onProgress,
         maxEntriesInReport: 200_000,
         fileSha256: true,
+        // In the UI, the full check: every manifest SHA-256 and per-entry hashes for Compare.
+        hashEntries: true,
       });
     } catch (err) {
       if (cancelled) return undefined;
