@@ -16,6 +16,7 @@ import { ByteReader } from './byteReader';
 import { CfbDecryptor, CIPHER_NAMES, fastCipher, type CipherInfo } from './cfb';
 import { CorruptArchiveError, IntegrityError, WrongPassphraseError } from './errors';
 import { coalesce, packetBody, readPacketHeader, Tag } from './openpgpPackets';
+import { ParallelSha1 } from './parallelSha1';
 import { deriveKey, parseS2k } from './s2k';
 
 /** What the message turned out to use, for the report. Filled in as it is read. */
@@ -35,6 +36,8 @@ export async function* decryptOpenPgp(
   source: AsyncIterable<Buffer>,
   getPassphrase: () => Promise<string>,
   info: DecryptInfo,
+  /** Hash the MDC on a second thread: worth its ~30 ms start only for large inputs. */
+  parallelHash = false,
 ): AsyncGenerator<Buffer> {
   const r = new ByteReader(source);
   const skesks: Buffer[] = [];
@@ -44,7 +47,7 @@ export async function* decryptOpenPgp(
       const body = new ByteReader(packetBody(r, h));
       if ((await body.readByte()) !== 1) throw new NeedsOpenPgpJs('SEIPD v2');
       const { cipher, key } = await sessionKey(skesks, await getPassphrase(), info);
-      yield* literalData(stripMdc(decrypt(body.rest(), cipher, key), cipher.blockSize, info), info, 0);
+      yield* literalData(stripMdc(decrypt(body.rest(), cipher, key), cipher.blockSize, info, parallelHash), info, 0);
       // Anything after the encrypted packet is not ours to judge; gpg ignores it too.
       return;
     }
@@ -104,10 +107,7 @@ const MDC_LEN = 22; // 0xD3 0x14 + SHA-1
  * Checks and removes the random prefix (its repeated last two octets are the "quick check"
  * that tells a wrong passphrase, RFC 4880 §5.13) and the trailing Modification Detection Code.
  */
-async function* stripMdc(plain: AsyncIterable<Buffer>, bs: number, info: DecryptInfo): AsyncGenerator<Buffer> {
-  // On this thread. A worker fed through a shared ring was tried (docs/bench-verify.md): on two
-  // busy cores it cost more CPU and ~15 MiB more RSS than it saved in wall time.
-  const sha1 = createHash('sha1');
+async function* stripMdc(plain: AsyncIterable<Buffer>, bs: number, info: DecryptInfo, parallelHash: boolean): AsyncGenerator<Buffer> {
   const r = new ByteReader(plain, 'encrypted data');
   let prefix: Buffer;
   try {
@@ -117,34 +117,42 @@ async function* stripMdc(plain: AsyncIterable<Buffer>, bs: number, info: Decrypt
   }
   if (prefix[bs] !== prefix[bs - 2] || prefix[bs + 1] !== prefix[bs - 1]) throw new WrongPassphraseError();
   info.passphraseChecked = true;
-  sha1.update(prefix);
-  let tail = Buffer.alloc(0);
-  for await (const chunk of r.rest()) {
-    if (chunk.length >= MDC_LEN) {
-      if (tail.length) {
-        sha1.update(tail);
-        yield tail;
-      }
-      const out = chunk.subarray(0, chunk.length - MDC_LEN);
-      tail = Buffer.from(chunk.subarray(chunk.length - MDC_LEN));
-      sha1.update(out);
-      yield out;
-    } else {
-      const joined = Buffer.concat([tail, chunk]);
-      const out = joined.subarray(0, joined.length - MDC_LEN);
-      tail = Buffer.from(joined.subarray(joined.length - MDC_LEN));
-      if (out.length) {
-        sha1.update(out);
+  const worker = parallelHash ? new ParallelSha1() : undefined;
+  const sha1 = worker ? undefined : createHash('sha1');
+  const hash = async (b: Buffer) => (worker ? worker.update(b) : sha1!.update(b));
+  try {
+    await hash(prefix);
+    let tail = Buffer.alloc(0);
+    for await (const chunk of r.rest()) {
+      if (chunk.length >= MDC_LEN) {
+        if (tail.length) {
+          await hash(tail);
+          yield tail;
+        }
+        const out = chunk.subarray(0, chunk.length - MDC_LEN);
+        tail = Buffer.from(chunk.subarray(chunk.length - MDC_LEN));
+        await hash(out);
         yield out;
+      } else {
+        const joined = Buffer.concat([tail, chunk]);
+        const out = joined.subarray(0, joined.length - MDC_LEN);
+        tail = Buffer.from(joined.subarray(joined.length - MDC_LEN));
+        if (out.length) {
+          await hash(out);
+          yield out;
+        }
       }
     }
-  }
-  if (tail.length < MDC_LEN || tail[0] !== 0xd3 || tail[1] !== 0x14) {
-    throw new CorruptArchiveError('The encrypted data ends early or is damaged (no integrity code at its end: the file is truncated).');
-  }
-  sha1.update(tail.subarray(0, 2));
-  if (!timingSafeEqual(sha1.digest(), tail.subarray(2))) {
-    throw new IntegrityError('OpenPGP integrity check failed: Modification detected (the MDC does not match).');
+    if (tail.length < MDC_LEN || tail[0] !== 0xd3 || tail[1] !== 0x14) {
+      throw new CorruptArchiveError('The encrypted data ends early or is damaged (no integrity code at its end: the file is truncated).');
+    }
+    await hash(tail.subarray(0, 2));
+    const digest = worker ? await worker.digest() : sha1!.digest();
+    if (!timingSafeEqual(digest, tail.subarray(2))) {
+      throw new IntegrityError('OpenPGP integrity check failed: Modification detected (the MDC does not match).');
+    }
+  } finally {
+    worker?.close();
   }
 }
 

@@ -52,6 +52,8 @@ export class SourceReadError extends UcpError {
 }
 
 const READ_CHUNK = 128 * 1024;
+/** Inputs this large hash the OpenPGP MDC on a second thread (openpgpDecrypt/parallelSha1). */
+const PARALLEL_HASH_FROM = 64 * 1024 * 1024;
 
 export async function verifyBackup(source: VerifySource, options: VerifyOptions = {}): Promise<VerifyReport> {
   const label = source.kind === 'file' ? source.path : source.label;
@@ -88,7 +90,7 @@ async function readOnce(
     let decryptError: UcpError | undefined;
     let plaintext: AsyncIterable<Buffer>;
     if (!encrypted) plaintext = stream;
-    else if (!useOpenPgpJs) plaintext = decryptOpenPgp(binary, getPassphrase, info);
+    else if (!useOpenPgpJs) plaintext = decryptOpenPgp(binary, getPassphrase, info, (tap.total ?? 0) >= PARALLEL_HASH_FROM);
     else {
       const passphrase = await getPassphrase();
       // Loaded only here: OpenPGP.js adds ~15 MiB of heap that the fast path never needs.
