@@ -4,12 +4,26 @@
  * baseline, runs on two cores too. The ring is fixed (RING bytes), so memory stays flat;
  * the writer waits asynchronously when it is full, never blocking the event loop.
  */
+import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
-const RING = 4 * 1024 * 1024;
+/**
+ * Whether a second thread would help: only with a core to spare. On a busy machine the
+ * hand-over (copies, wake-ups) costs more than it saves (docs/bench-verify.md).
+ * UCP_VERIFY_HASH_THREAD=on|off overrides, for benchmarks.
+ */
+export function hashThreadPays(): boolean {
+  const forced = process.env.UCP_VERIFY_HASH_THREAD;
+  if (forced === 'on' || forced === 'off') return forced === 'on';
+  return availableParallelism() >= 2 && loadavg()[0] <= availableParallelism() - 1.5;
+}
+
+const RING = 2 * 1024 * 1024;
 const WRITTEN = 0;
 const READ = 1;
-const ENDED = 2;
+const SLEEPING = 2; // the worker is (about to be) in Atomics.wait: only then is a notify needed
+/** Data is handed to the worker in batches this large: each wake-up is a futex syscall. */
+const BATCH = 512 * 1024;
 // Node 16+ has it; this project's TypeScript lib predates it.
 const waitAsync = (Atomics as unknown as { waitAsync(a: BigInt64Array, i: number, v: bigint): { async: boolean; value: Promise<string> | string } }).waitAsync;
 
@@ -23,10 +37,13 @@ const data = Buffer.from(sab, 64, ring);
 const sha1 = createHash('sha1');
 let read = 0n;
 for (;;) {
-  const written = Atomics.load(ctl, 0);
+  const w = Atomics.load(ctl, 0); // bytes written, or -(bytes + 1) once the writer is done
+  const written = w < 0n ? -w - 1n : w;
   if (written === read) {
-    if (Atomics.load(ctl, 2) === 1n && Atomics.load(ctl, 0) === read) break;
-    Atomics.wait(ctl, 0, read);
+    if (w < 0n) break;
+    Atomics.store(ctl, 2, 1n);
+    Atomics.wait(ctl, 0, w);
+    Atomics.store(ctl, 2, 0n);
     continue;
   }
   const from = Number(read % BigInt(ring));
@@ -48,9 +65,15 @@ export class ParallelSha1 {
   private readonly worker: Worker;
   private readonly result: Promise<Buffer>;
   private written = 0;
+  private published = 0;
 
   constructor() {
-    this.worker = new Worker(WORKER, { eval: true, workerData: { sab: this.sab, ring: RING } });
+    this.worker = new Worker(WORKER, {
+      eval: true,
+      workerData: { sab: this.sab, ring: RING },
+      // It allocates next to nothing: small heaps keep the process's peak RSS down.
+      resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 8 },
+    });
     this.result = new Promise((resolve, reject) => {
       this.worker.once('message', (d: Uint8Array) => resolve(Buffer.from(d)));
       this.worker.once('error', reject);
@@ -66,6 +89,7 @@ export class ParallelSha1 {
       const read = Number(Atomics.load(this.ctl, READ));
       const free = RING - (this.written - read);
       if (free === 0) {
+        this.publish();
         const w = waitAsync(this.ctl, READ, BigInt(read));
         if (w.async) await w.value;
         continue;
@@ -75,14 +99,18 @@ export class ParallelSha1 {
       b.copy(this.data, pos, at, at + n);
       at += n;
       this.written += n;
-      Atomics.store(this.ctl, WRITTEN, BigInt(this.written));
-      Atomics.notify(this.ctl, WRITTEN);
+      if (this.written - this.published >= BATCH || free === n) this.publish();
     }
   }
 
+  private publish(ended = false): void {
+    this.published = this.written;
+    Atomics.store(this.ctl, WRITTEN, ended ? -BigInt(this.written) - 1n : BigInt(this.written));
+    if (ended || Atomics.load(this.ctl, SLEEPING) === 1n) Atomics.notify(this.ctl, WRITTEN);
+  }
+
   async digest(): Promise<Buffer> {
-    Atomics.store(this.ctl, ENDED, 1n);
-    Atomics.notify(this.ctl, WRITTEN);
+    this.publish(true);
     try {
       return await this.result;
     } finally {

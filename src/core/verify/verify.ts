@@ -15,6 +15,7 @@ import { detectArchive, DETECT_BYTES } from '../archive/detect';
 import { CorruptArchiveError, IntegrityError, NotABackupError, PassphraseRequiredError, WrongPassphraseError } from '../archive/errors';
 import { dearmor } from '../archive/armor';
 import { decryptOpenPgp, NeedsOpenPgpJs, type DecryptInfo } from '../archive/openpgpDecrypt';
+import { hashThreadPays } from '../archive/parallelSha1';
 import { TarScanner } from '../archive/tarScanner';
 import { EntryCollector } from './entryCollector';
 import { buildChecks } from './checks';
@@ -51,8 +52,8 @@ export class SourceReadError extends UcpError {
   }
 }
 
-const READ_CHUNK = 128 * 1024;
-/** Inputs this large hash the OpenPGP MDC on a second thread (openpgpDecrypt/parallelSha1). */
+const READ_CHUNK = 256 * 1024;
+/** Inputs this large hash the OpenPGP MDC on a second thread when a core is free (parallelSha1.ts). */
 const PARALLEL_HASH_FROM = 64 * 1024 * 1024;
 
 export async function verifyBackup(source: VerifySource, options: VerifyOptions = {}): Promise<VerifyReport> {
@@ -90,7 +91,7 @@ async function readOnce(
     let decryptError: UcpError | undefined;
     let plaintext: AsyncIterable<Buffer>;
     if (!encrypted) plaintext = stream;
-    else if (!useOpenPgpJs) plaintext = decryptOpenPgp(binary, getPassphrase, info, (tap.total ?? 0) >= PARALLEL_HASH_FROM);
+    else if (!useOpenPgpJs) plaintext = decryptOpenPgp(binary, getPassphrase, info, (tap.total ?? 0) >= PARALLEL_HASH_FROM && hashThreadPays());
     else {
       const passphrase = await getPassphrase();
       // Loaded only here: OpenPGP.js adds ~15 MiB of heap that the fast path never needs.
