@@ -15,7 +15,7 @@ import { UcpError } from '../errors';
 import { ByteReader } from './byteReader';
 import { CfbDecryptor, CIPHER_NAMES, fastCipher, type CipherInfo } from './cfb';
 import { CorruptArchiveError, IntegrityError, WrongPassphraseError } from './errors';
-import { coalesce, packetBody, readPacketHeader, Tag } from './openpgpPackets';
+import { packetBody, readPacketHeader, Tag } from './openpgpPackets';
 import { ParallelSha1 } from './parallelSha1';
 import { deriveKey, parseS2k } from './s2k';
 
@@ -44,7 +44,7 @@ export async function* decryptOpenPgp(
   for (;;) {
     const h = await readPacketHeader(r);
     if (h.tag === Tag.SEIPD) {
-      const body = new ByteReader(packetBody(r, h));
+      const body = new ByteReader(packetBody(r, h, 'reuse'));
       if ((await body.readByte()) !== 1) throw new NeedsOpenPgpJs('SEIPD v2');
       const { cipher, key } = await sessionKey(skesks, await getPassphrase(), info);
       yield* literalData(stripMdc(decrypt(body.rest(), cipher, key), cipher.blockSize, info, parallelHash), info, 0);
@@ -92,11 +92,33 @@ async function sessionKey(skesks: Buffer[], passphrase: string, info: DecryptInf
   return { cipher, key: plain.subarray(1) };
 }
 
+/** Small pieces are gathered up to this size: OpenSSL and the XOR are much faster on big blocks. */
+const MIN_CIPHER_CALL = 64 * 1024;
+
+/**
+ * The CFB plaintext of a ciphertext stream. Every input piece is used up (decrypted or copied)
+ * before the next is pulled, which lets packetBody reuse its buffer ('reuse').
+ */
 async function* decrypt(ciphertext: AsyncIterable<Buffer>, cipher: CipherInfo, key: Buffer): AsyncGenerator<Buffer> {
   const d = new CfbDecryptor(cipher, key);
-  for await (const c of coalesce(ciphertext)) {
-    yield* d.update(c);
+  const acc = Buffer.allocUnsafeSlow(MIN_CIPHER_CALL);
+  let accLen = 0;
+  for await (let c of ciphertext) {
+    while (c.length) {
+      if (accLen === 0 && c.length >= MIN_CIPHER_CALL) {
+        yield* d.update(c);
+        break;
+      }
+      const n = c.copy(acc, accLen);
+      accLen += n;
+      c = c.subarray(n);
+      if (accLen === MIN_CIPHER_CALL) {
+        yield* d.update(acc);
+        accLen = 0;
+      }
+    }
   }
+  if (accLen) yield* d.update(acc.subarray(0, accLen));
   const last = d.final();
   if (last.length) yield last;
 }
@@ -163,7 +185,7 @@ async function* literalData(plain: AsyncIterable<Buffer>, info: DecryptInfo, dep
   while (!(await r.atEnd())) {
     const h = await readPacketHeader(r);
     // The literal data's pieces go to the tar reader as they are: no need to join them.
-    const body = new ByteReader(packetBody(r, h, false), 'decrypted data');
+    const body = new ByteReader(packetBody(r, h, 'pieces'), 'decrypted data');
     if (h.tag === Tag.Compressed && depth === 0 && !literal) {
       const algo = await body.readByte();
       info.compression = COMPRESSION_NAMES[algo] ?? `compression ${algo}`;

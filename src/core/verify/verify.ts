@@ -6,7 +6,6 @@
  * Used by the VS Code verify command, the details webview and `ucp-backup verify`.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { CancelledError, UcpError } from '../errors';
@@ -16,6 +15,7 @@ import { CorruptArchiveError, IntegrityError, NotABackupError, PassphraseRequire
 import { dearmor } from '../archive/armor';
 import { decryptOpenPgp, NeedsOpenPgpJs, type DecryptInfo } from '../archive/openpgpDecrypt';
 import { hashThreadPays } from '../archive/parallelSha1';
+import { readAhead } from '../archive/readAhead';
 import { TarScanner } from '../archive/tarScanner';
 import { EntryCollector } from './entryCollector';
 import { buildChecks } from './checks';
@@ -97,7 +97,8 @@ async function readOnce(
       // Loaded only here: OpenPGP.js adds ~15 MiB of heap that the fast path never needs.
       const { decryptStream } = await import('../archive/pgp');
       try {
-        plaintext = await decryptStream(Readable.from(binary), passphrase);
+        // Copied: OpenPGP.js and Readable.from queue many chunks, and readAhead reuses its buffers.
+        plaintext = await decryptStream(Readable.from(copies(binary)), passphrase);
       } catch (err) {
         // OpenPGP.js reads the first packets before it returns: damage there is found here.
         if (!(err instanceof IntegrityError || err instanceof CorruptArchiveError)) throw err;
@@ -145,7 +146,8 @@ async function readOnce(
       tarBytes,
     };
   } finally {
-    input.destroy();
+    if (input instanceof Readable) input.destroy();
+    else void input.return(undefined).catch(() => undefined);
   }
 }
 
@@ -165,8 +167,8 @@ async function fileSize(path: string): Promise<number> {
   }
 }
 
-async function openSource(source: VerifySource, label: string): Promise<Readable> {
-  if (source.kind === 'file') return createReadStream(source.path, { highWaterMark: READ_CHUNK });
+async function openSource(source: VerifySource, label: string): Promise<Readable | AsyncGenerator<Buffer>> {
+  if (source.kind === 'file') return readAhead(source.path, READ_CHUNK);
   try {
     return await source.open();
   } catch (err) {
@@ -193,7 +195,7 @@ class HashingTap {
   private lastReport = 0;
 
   constructor(
-    input: Readable,
+    input: AsyncIterable<Buffer>,
     private readonly label: string,
     readonly total: number | undefined,
     private readonly options: VerifyOptions,
@@ -242,6 +244,10 @@ class HashingTap {
   sha256(): string | undefined {
     return this.hash?.digest('hex');
   }
+}
+
+async function* copies(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  for await (const c of source) yield Buffer.from(c);
 }
 
 /** The first `n` bytes (fewer at the end of input) and the whole stream, those bytes included. */
