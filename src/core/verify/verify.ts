@@ -16,6 +16,7 @@ import { dearmor } from '../archive/armor';
 import { decryptOpenPgp, NeedsOpenPgpJs, type DecryptInfo } from '../archive/openpgpDecrypt';
 import { hashThreadPays } from '../archive/parallelSha1';
 import { readAhead } from '../archive/readAhead';
+import { StallWatch } from '../archive/stallGuard';
 import { TarScanner } from '../archive/tarScanner';
 import { EntryCollector } from './entryCollector';
 import { buildChecks } from './checks';
@@ -53,6 +54,9 @@ export class SourceReadError extends UcpError {
 }
 
 const READ_CHUNK = 256 * 1024;
+/** After the last input byte, OpenPGP.js output pausing this long is its deadlock (stallGuard.ts). */
+const OPENPGPJS_STALL_MS = 5000;
+
 /** Inputs this large hash the OpenPGP MDC on a second thread when a core is free (parallelSha1.ts). */
 const PARALLEL_HASH_FROM = 64 * 1024 * 1024;
 
@@ -97,8 +101,9 @@ async function readOnce(
       // Loaded only here: OpenPGP.js adds ~15 MiB of heap that the fast path never needs.
       const { decryptStream } = await import('../archive/pgp');
       try {
-        // Copied: OpenPGP.js and Readable.from queue many chunks, and readAhead reuses its buffers.
-        plaintext = await decryptStream(Readable.from(copies(binary)), passphrase);
+        const watch = new StallWatch(OPENPGPJS_STALL_MS, () =>
+          new CorruptArchiveError('OpenPGP.js stopped before the end of the data: the passphrase is wrong or the archive is damaged.'));
+        plaintext = watch.guard(await watch.race(decryptStream(Readable.from(watch.track(binary)), passphrase)));
       } catch (err) {
         // OpenPGP.js reads the first packets before it returns: damage there is found here.
         if (!(err instanceof IntegrityError || err instanceof CorruptArchiveError)) throw err;
@@ -121,7 +126,9 @@ async function readOnce(
     } catch (err) {
       if (err instanceof NeedsOpenPgpJs && tarBytes === 0) return 'retry-with-openpgpjs';
       if (!(err instanceof IntegrityError || err instanceof CorruptArchiveError)) throw err;
-      if (useOpenPgpJs && tarBytes === 0) throwIfUncheckedPassphrase(info);
+      // OpenPGP.js has no quick check: a wrong key decrypts to garbage that may even parse as a
+      // literal packet. Garbage that failed the MDC without one valid tar header is that case.
+      if (useOpenPgpJs && (tarBytes === 0 || tar.entries === 0)) throwIfUncheckedPassphrase(info);
       decryptError = err;
     }
     tar.end();
@@ -246,9 +253,6 @@ class HashingTap {
   }
 }
 
-async function* copies(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  for await (const c of source) yield Buffer.from(c);
-}
 
 /** The first `n` bytes (fewer at the end of input) and the whole stream, those bytes included. */
 async function peek(source: AsyncGenerator<Buffer>, n: number): Promise<{ head: Buffer; stream: AsyncGenerator<Buffer> }> {
