@@ -66,7 +66,11 @@ else
   # machine's npm config (nodedir=/usr) would build native modules against Node 20's headers.
   # npm 11 here runs no dependency install scripts unless allowed: code-server's postinstall
   # installs VS Code's own dependencies and builds its native modules.
-  PATH="$NODE_PKG/bin:$PATH" npm_config_nodedir="$NODE_PKG" \
+  # Under `npm test` the outer npm exports npm_* variables, among them npm_config_user_agent
+  # ("npm/… node/v20 …"), which code-server's postinstall reads as the Node version: drop them.
+  npm_env=()
+  while IFS='=' read -r name _; do [[ $name == npm_* ]] && npm_env+=(-u "$name"); done < <(env)
+  env "${npm_env[@]}" PATH="$NODE_PKG/bin:$PATH" npm_config_nodedir="$NODE_PKG" \
     npm install --prefix "$CS_DIR" --no-save --no-audit --no-fund --loglevel=error \
       --dangerously-allow-all-scripts "code-server@$CODE_SERVER_VERSION" >&2 \
     || die "npm install code-server@$CODE_SERVER_VERSION failed (output above)"
