@@ -401,6 +401,30 @@ export class CodeServerSession {
     return this.page.locator('.notification-toast, .notifications-center .notification-list-item, .monaco-dialog-box').filter({ hasText: text }).first();
   }
 
+  /** Right-clicks a row of the side bar's tree (by its exact label) and picks a context-menu entry. */
+  async treeContextMenu(label: string, entry: string): Promise<void> {
+    const row = this.treeRowByLabel(label);
+    await row.waitFor({ state: 'visible' });
+    await row.click({ button: 'right' });
+    await this.clickMenuItem(entry);
+  }
+
+  /** Picks an entry of the open context menu (it lives in a shadow root; CSS locators pierce it). */
+  async clickMenuItem(entry: string): Promise<void> {
+    const item = this.page.locator('.monaco-menu .action-item').filter({ hasText: entry }).first();
+    await item.waitFor({ state: 'visible' });
+    // As in explorerContextMenu: the menu ignores a mouse-up right after it opened.
+    await item.hover();
+    await this.page.waitForTimeout(300);
+    await item.click();
+    await item.waitFor({ state: 'hidden' });
+  }
+
+  /** The button of the modal dialog (e.g. "Delete"), once the dialog shows `text`. */
+  modalButton(text: string | RegExp, button: string): Locator {
+    return this.page.locator('.monaco-dialog-box').filter({ hasText: text }).locator('.monaco-button', { hasText: button }).first();
+  }
+
   /** Right-clicks a file of the opened folder in the Explorer and picks a context-menu entry. */
   async explorerContextMenu(fileName: string, entry: string): Promise<void> {
     await this.clickActivityBar('Explorer');

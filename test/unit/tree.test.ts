@@ -49,6 +49,18 @@ test('each node state has its own icon, text and context value', () => {
   assert.equal(nodePresentation(manager({ selinux: true, leader: true })).description, 'UCP 3.2.4 · leader · SELinux');
 });
 
+test('a manager found in the swarm says "(discovered)" and, in its tooltip, how it was reached', () => {
+  const nodeConfig = { name: 'manager2', host: '127.0.0.2', port: 2200, username: 'ucpadmin' };
+  const p = nodePresentation(manager({ name: 'manager2', reachability: 'reachable', nodeConfig, discoveredVia: 'manager1' }));
+  assert.equal(p.description, 'UCP 3.2.4 · reachable (discovered)');
+  assert.equal(p.contextValue, 'node');
+  assert.match(p.tooltip, /reached at 127\.0\.0\.2:2200 with manager1's SSH settings/);
+  // A configured node says neither.
+  const own = nodePresentation(manager({ reachability: 'reachable', nodeConfig: { ...nodeConfig, name: 'manager1', host: '127.0.0.1' } }));
+  assert.equal(own.description, 'UCP 3.2.4 · reachable');
+  assert.doesNotMatch(own.tooltip, /SSH settings|discovered/i);
+});
+
 test('a successful encrypted backup shows relative time, size, lock and node; exact time in the tooltip', () => {
   const p = backupPresentation(record({}), NOW);
   assert.equal(p.label, 'backup1.tar');

@@ -166,12 +166,13 @@ interface Probe {
   error?: unknown;
 }
 
-async function probe(node: NodeConfig, pool: SessionPool): Promise<Probe> {
+async function probe(node: NodeConfig, pool: SessionPool, options: DiscoverOptions): Promise<Probe> {
   const session = pool.get(node);
   const p: Probe = { node };
   try {
     p.resolved = session.endpoint;
-    p.docker = await session.docker();
+    // A node that just failed to connect is reported from memory (pool.docker): no stall per refresh.
+    p.docker = await pool.docker(node, { force: options.force });
     p.inspection = await inspectNode(p.docker);
   } catch (err) {
     p.error = err;
@@ -255,8 +256,16 @@ function mostCommon(values: (string | undefined)[]): string | undefined {
   return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
 }
 
-export async function discoverCluster(cluster: ClusterConfig, pool: SessionPool): Promise<ClusterStatus> {
-  const probes = await Promise.all(cluster.nodes.map((n) => probe(n, pool)));
+export interface DiscoverOptions {
+  /**
+   * An explicit refresh: try again nodes that failed to connect moments ago, instead of
+   * repeating their last failure (see the pool's retryUnreachableAfterMs).
+   */
+  force?: boolean;
+}
+
+export async function discoverCluster(cluster: ClusterConfig, pool: SessionPool, options: DiscoverOptions = {}): Promise<ClusterStatus> {
+  const probes = await Promise.all(cluster.nodes.map((n) => probe(n, pool, options)));
   // The swarm's own view comes from the first configured node that is a manager.
   const viewer = probes.find((p) => p.inspection?.swarm.isManager && p.docker);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -283,7 +292,7 @@ export async function discoverCluster(cluster: ClusterConfig, pool: SessionPool)
       const address = addressOf(pair.n);
       if (pair.p || !address) return;
       const name: string = pair.n.Description?.Hostname || address;
-      pair.p = await probe(siblingNodeConfig(viewer!.node, viewer!.resolved!, name, address), pool);
+      pair.p = await probe(siblingNodeConfig(viewer!.node, viewer!.resolved!, name, address), pool, options);
       pair.p.discoveredVia = viewer!.node.name;
     }),
   );

@@ -43,6 +43,13 @@ const NODE_ICONS: Record<NodeKind, { icon: string; color?: string; text: string 
   notConnected: { icon: 'debug-disconnect', color: 'problemsWarningIcon.foreground', text: 'not connected' },
 };
 
+/** A manager found in the swarm, not configured: say how it was reached, so a wrong guess is visible. */
+function discoveredLine(m: ManagerStatus): string {
+  if (!m.discoveredVia) return '';
+  const at = m.nodeConfig ? ` at ${m.nodeConfig.host}${m.nodeConfig.port ? ':' + m.nodeConfig.port : ''}` : '';
+  return `Found in the swarm, not configured: reached${at} with ${m.discoveredVia}'s SSH settings`;
+}
+
 export function nodePresentation(m: ManagerStatus): Presentation {
   const kind = nodeKind(m);
   const look = NODE_ICONS[kind];
@@ -55,6 +62,7 @@ export function nodePresentation(m: ManagerStatus): Presentation {
     m.name + (m.hostname && m.hostname !== m.name ? ` (${m.hostname})` : ''),
     m.address ? `Address: ${m.address}` : '',
     m.nodeConfig ? `SSH: ${m.nodeConfig.username ? m.nodeConfig.username + '@' : ''}${m.nodeConfig.host}${m.nodeConfig.port ? ':' + m.nodeConfig.port : ''}` : '',
+    discoveredLine(m),
     m.engineVersion ? `Docker Engine ${m.engineVersion}` : '',
     m.ucp.installed ? `UCP ${m.ucp.version ?? '(version unknown)'}${m.ucp.namespace ? ` (${m.ucp.namespace} images)` : ''}` : 'UCP not installed',
     m.selinux ? 'SELinux enabled: backups run with --security-opt label=disable' : '',
@@ -64,7 +72,8 @@ export function nodePresentation(m: ManagerStatus): Presentation {
     .join('\n');
   // `node` = ready to back up; anything else is `node.<kind>` so menus can tell them apart.
   const contextValue = kind === 'leader' || kind === 'reachable' ? 'node' : `node.${kind}`;
-  return { label: m.name, description: parts.join(' · '), tooltip, icon: look.icon, color: look.color, contextValue };
+  const description = parts.join(' · ') + (m.discoveredVia ? ' (discovered)' : '');
+  return { label: m.name, description, tooltip, icon: look.icon, color: look.color, contextValue };
 }
 
 export function backupContextValue(r: BackupRecord): string {

@@ -36,6 +36,7 @@ export class BackupTreeProvider implements vscode.TreeDataProvider<UcpNode>, vsc
   constructor(private readonly services: Services) {}
 
   refresh(): void {
+    this.services.pool.forgetFailures(); // an explicit refresh retries nodes that just failed to connect
     this.discovery.clear();
     this.backups.clear();
     this.services.statusCache.clear();
