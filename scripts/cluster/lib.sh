@@ -63,7 +63,9 @@ ensure_rundir() {
 # Runs "$@" as node N: own hostname, own view of /run/ucp-testbed/self.
 in_node_ns() {
   local n=$1; shift
-  unshare --uts --mount --propagation private -- /bin/sh -c '
+  # setsid: its own session, so killing the caller's process group (a test runner's timeout,
+  # a CI job's cleanup) never takes a node down with it.
+  setsid unshare --uts --mount --propagation private -- /bin/sh -c '
     hostname "manager$1" && mount -t tmpfs -o size=1m,mode=755 ucp-testbed "$2" &&
     ln -s "$3" "$2/self" && shift 3 && exec "$@"' sh "$n" "$RUNDIR" "$(node_dir "$n")" "$@"
 }

@@ -72,7 +72,7 @@ async function backupNowViaPalette(fileName: string): Promise<Outcome> {
     answered.add(title);
     if (title === 'Manager node') await s.pickQuickItem('manager1');
     else if (title === 'Backup destination') await s.pickQuickItem('Local file…');
-    else if (title === 'Save the UCP backup as') await s.typeInQuickInput(target);
+    else if (title === 'Save the UCP backup as') await s.typeInFileDialog(target, title);
     else if (/^Backup passphrase for cluster demo/.test(title)) await s.typeInQuickInput(PASSPHRASE);
     else if (/^Confirm the backup passphrase/.test(title)) await s.typeInQuickInput(PASSPHRASE);
     else if (title === 'Remember the passphrase?') await s.pickQuickItem('Remember passphrase');

@@ -7,8 +7,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
+import { Agent } from 'node:http';
 import { join } from 'node:path';
+import Docker from 'dockerode';
+import { deleteBackupFiles } from '../../src/core/docker/hostFiles';
 import type { BackupRecord } from '../../src/core/history/record';
 import { runCli } from '../helpers/cli';
 import { CodeServerSession, TESTBED_CLUSTERS, UI_TIMEOUT, poll } from '../helpers/codeServer';
@@ -68,7 +71,15 @@ before(async () => {
 
 after(async () => {
   await s?.close();
-  for (const f of [join(cliDir, cliBackupName), join(hostDir, hostBackup), join(hostDir, `${hostBackup}.log`)]) rmSync(f, { force: true });
+  // Leave no files or records behind: the CLI's backup, and the UI's when a test failed before Delete.
+  for (const name of [cliBackupName, hostBackup]) {
+    const record = await recordByName(name).catch(() => undefined);
+    if (!record) continue;
+    // No keep-alive: dockerode's pooled socket would hold this file's process open for minutes.
+    const options: Docker.DockerOptions & { agent: Agent } = { socketPath: testbedManager(record.nodeLocation).dockerSocketPath, agent: new Agent({ keepAlive: false }) };
+    const docker = new Docker(options);
+    await deleteBackupFiles(docker, record).catch((err) => console.error(`e2e: could not delete ${name}:`, err));
+  }
 });
 
 /** "UCP: Backup Now" to a host path on manager2, answering the prompts as they come. */
@@ -119,8 +130,8 @@ test('a host-path Backup Now on manager2, then "Download Backup" from the tree g
     await poll(async () => /— SUCCESS/.test((await row.getAttribute('aria-label').catch(() => null)) ?? ''), UI_TIMEOUT, `tree row ${hostBackup} with state SUCCESS`);
     await s.treeContextMenu(hostBackup, 'Download Backup');
     const target = join(s.workspace, downloaded);
-    await s.typeInQuickInput(target, new RegExp(`Download ${escape(hostBackup)}`));
-    await s.waitUnlessError(s.message(`Downloaded ${hostBackup} to`), 'the download to finish');
+    await s.typeInFileDialog(target, `Download ${hostBackup}`);
+    await s.waitUnlessError(s.message(`Downloaded ${hostBackup} to ${target}.`), `the download to ${target}`);
     assert.ok(existsSync(target), 'the downloaded file is in the workspace');
     assert.equal(await sha256Of(target), hostRecord.sha256, 'SHA-256 of the download = the record');
     await s.dismissNotifications();
@@ -174,7 +185,9 @@ test('"UCP: Show Log" opens the "UCP Backup" output with the lines of the comman
     const output = s.page.locator('.part.panel .monaco-editor .view-lines');
     // The last line written: the delete of the previous test (the output scrolls to the end).
     const line = `Deleted backup ${hostRecord!.id}`;
-    await poll(async () => (await output.innerText().catch(() => '')).includes(line), UI_TIMEOUT, `"${line}" in the output`);
+    // Monaco renders spaces as no-break spaces.
+    const shown = async () => (await output.innerText().catch(() => '')).replace(/\u00a0/g, ' ');
+    await poll(async () => (await shown()).includes(line), UI_TIMEOUT, `"${line}" in the output`);
     // The panel's channel picker names the channel in front.
     const picker = s.page.locator('.part.panel select.monaco-select-box').first();
     const channel = await picker.evaluate((el) => {

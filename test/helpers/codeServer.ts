@@ -284,6 +284,27 @@ export class CodeServerSession {
     return prompt;
   }
 
+  /**
+   * Answers code-server's simple file dialog (a quick input holding a path) with `path`. The
+   * dialog fills in its default path a moment after it shows; typing before that is overwritten
+   * (seen on a loaded machine: the default name was saved), so wait for it, then type and check.
+   */
+  async typeInFileDialog(path: string, title: string | RegExp): Promise<void> {
+    const widget = this.quickInput().filter({ has: this.page.locator('.quick-input-title', { hasText: title }) });
+    const input = widget.locator('input');
+    await input.waitFor({ state: 'visible' });
+    await poll(async () => (await input.inputValue().catch(() => '')).startsWith('/'), UI_TIMEOUT, 'the file dialog to show its default path');
+    await poll(
+      async () => {
+        await input.fill(path);
+        return (await input.inputValue()) === path;
+      },
+      UI_TIMEOUT,
+      `the file dialog to hold ${path}`,
+    );
+    await input.press('Enter');
+  }
+
   /** Picks an item of an open quick pick by its label. */
   async pickQuickItem(label: string | RegExp): Promise<void> {
     const row = this.quickInputRow(label);
