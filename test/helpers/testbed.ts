@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { NodeConfig } from '../../src/core/config';
 
 const execFileAsync = promisify(execFile);
 
@@ -145,17 +146,22 @@ export function writeClustersConfig(clusters?: unknown[], dir: string = tempDir(
   return file;
 }
 
-/** A clusters-config node entry for a testbed manager (key auth, testbed known_hosts). */
-export function nodeConfigFor(m: TestbedManager, tb: Testbed = loadTestbed(), extra: Record<string, unknown> = {}): Record<string, unknown> {
+/**
+ * How the tests reach a testbed manager: its own sshd port, the testbed key (no agent), the
+ * testbed known_hosts, and an empty SSH config in `dir` (the machine's ~/.ssh/config stays out).
+ */
+export function testNode(m: TestbedManager, dir: string, overrides: Partial<NodeConfig> = {}, tb: Testbed = loadTestbed()): NodeConfig {
   return {
     name: m.name,
     host: m.host,
     port: m.sshPort,
     username: tb.ssh.username,
     identityFile: tb.ssh.identityFile,
+    useAgent: false,
     knownHostsFile: tb.ssh.knownHostsFile,
-    dockerSocket: m.dockerSocket,
-    ...extra,
+    dockerSocket: m.dockerSocketOnNode,
+    sshConfigFile: emptySshConfig(dir),
+    ...overrides,
   };
 }
 

@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { descendsFrom, emptySshConfig, loadTestbed, tcpClientPids } from '../helpers/testbed';
+import { descendsFrom, loadTestbed, tcpClientPids, testNode } from '../helpers/testbed';
 import type { NodeConfig } from '../../src/core/config';
 import { NodeSession } from '../../src/core/ssh/nodeSession';
 import { AuthFailedError } from '../../src/core/ssh/errors';
@@ -21,17 +21,8 @@ const sessions: NodeSession[] = [];
 after(() => sessions.forEach((s) => s.close()));
 
 function node(overrides: Partial<NodeConfig> = {}): NodeConfig {
-  return {
-    name: m1.name,
-    host: m1.host,
-    port: m1.sshPort,
-    username: tb.ssh.username,
-    identityFile: tb.ssh.identityFile,
-    knownHostsFile: tb.ssh.knownHostsFile,
-    dockerSocket: m1.dockerSocketOnNode,
-    sshConfigFile: emptySshConfig(dir), // keep the machine's ~/.ssh/config out of it
-    ...overrides,
-  };
+  // useAgent unset: the agent tests rely on ssh's own default (agent when no key is given).
+  return testNode(m1, dir, { useAgent: undefined, ...overrides }, tb);
 }
 
 function session(n: NodeConfig, opts: ConstructorParameters<typeof NodeSession>[1] = {}): NodeSession {

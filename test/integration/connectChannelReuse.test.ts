@@ -5,22 +5,12 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { emptySshConfig, loadTestbed } from '../helpers/testbed';
+import { loadTestbed, tempDir, testNode } from '../helpers/testbed';
 import { NodeSession } from '../../src/core/ssh/nodeSession';
 
 const tb = loadTestbed();
 const m1 = tb.managers[0];
-const s = new NodeSession({
-  name: m1.name,
-  host: m1.host,
-  port: m1.sshPort,
-  username: tb.ssh.username,
-  identityFile: tb.ssh.identityFile,
-  useAgent: false,
-  knownHostsFile: tb.ssh.knownHostsFile,
-  dockerSocket: m1.dockerSocketOnNode,
-  sshConfigFile: emptySshConfig(),
-});
+const s = new NodeSession(testNode(m1, tempDir('ucp-sshcfg-'), {}, tb));
 after(() => s.close());
 
 test('50 sequential API calls reuse pooled channels without a MaxListenersExceededWarning', async () => {

@@ -9,7 +9,7 @@ import { createServer, type Socket } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { emptySshConfig, ensureNoDockerUser, loadTestbed } from '../helpers/testbed';
+import { ensureNoDockerUser, loadTestbed, testNode } from '../helpers/testbed';
 import type { NodeConfig } from '../../src/core/config';
 import { NodeSession } from '../../src/core/ssh/nodeSession';
 import { ConnectError, DockerSocketNotFoundError, DockerSocketPermissionError } from '../../src/core/ssh/errors';
@@ -22,18 +22,7 @@ after(() => sessions.forEach((s) => s.close()));
 
 function session(overrides: Partial<NodeConfig>, connectTimeoutMs?: number): NodeSession {
   const s = new NodeSession(
-    {
-      name: m1.name,
-      host: m1.host,
-      port: m1.sshPort,
-      username: tb.ssh.username,
-      identityFile: tb.ssh.identityFile,
-      useAgent: false,
-      knownHostsFile: tb.ssh.knownHostsFile,
-      dockerSocket: m1.dockerSocketOnNode,
-      sshConfigFile: emptySshConfig(dir),
-      ...overrides,
-    },
+    testNode(m1, dir, overrides, tb),
     { connectTimeoutMs },
   );
   sessions.push(s);

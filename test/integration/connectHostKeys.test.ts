@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { emptySshConfig, loadTestbed, rekeySshd, restoreSshdKey } from '../helpers/testbed';
+import { loadTestbed, rekeySshd, restoreSshdKey, testNode } from '../helpers/testbed';
 import type { NodeConfig } from '../../src/core/config';
 import { NodeSession, type HostKeyInfo, type SessionOptions } from '../../src/core/ssh/nodeSession';
 import { HostKeyChangedError, HostKeyUnknownError } from '../../src/core/ssh/errors';
@@ -21,18 +21,7 @@ const sessions: NodeSession[] = [];
 after(() => sessions.forEach((s) => s.close()));
 
 function node(m: (typeof tb.managers)[number], knownHostsFile: string, overrides: Partial<NodeConfig> = {}): NodeConfig {
-  return {
-    name: m.name,
-    host: m.host,
-    port: m.sshPort,
-    username: tb.ssh.username,
-    identityFile: tb.ssh.identityFile,
-    useAgent: false,
-    knownHostsFile,
-    dockerSocket: m.dockerSocketOnNode,
-    sshConfigFile: emptySshConfig(dir),
-    ...overrides,
-  };
+  return testNode(m, dir, { knownHostsFile, ...overrides }, tb);
 }
 
 function session(n: NodeConfig, opts: SessionOptions = {}): NodeSession {

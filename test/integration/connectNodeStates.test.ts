@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { emptySshConfig, loadTestbed, tempDir } from '../helpers/testbed';
+import { loadTestbed, tempDir, testNode } from '../helpers/testbed';
 import type { ClusterConfig } from '../../src/core/config';
 import { SessionPool } from '../../src/core/ssh/sessionPool';
 import { discoverCluster } from '../../src/core/docker/discovery';
@@ -60,8 +60,7 @@ after(async () => {
 function cluster(name: string): ClusterConfig {
   return {
     name,
-    nodes: [{ name: 'plain', host: m1.host, port: m1.sshPort, username: tb.ssh.username, identityFile: tb.ssh.identityFile,
-      useAgent: false, knownHostsFile: tb.ssh.knownHostsFile, dockerSocket: sock, sshConfigFile: emptySshConfig(dir) }],
+    nodes: [testNode(m1, dir, { name: 'plain', dockerSocket: sock }, tb)],
   };
 }
 

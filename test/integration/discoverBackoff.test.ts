@@ -9,7 +9,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { emptySshConfig, loadTestbed, tempDir } from '../helpers/testbed';
+import { loadTestbed, tempDir, testNode } from '../helpers/testbed';
 import type { ClusterConfig, NodeConfig } from '../../src/core/config';
 import { SessionPool, RecentConnectFailureError } from '../../src/core/ssh/sessionPool';
 import { discoverCluster, type ClusterStatus, type ManagerStatus } from '../../src/core/docker/discovery';
@@ -28,16 +28,7 @@ function newPool(): SessionPool {
 }
 
 function node(m: typeof m1, port: number): NodeConfig {
-  return {
-    name: m.name,
-    host: m.host,
-    port,
-    username: tb.ssh.username,
-    identityFile: tb.ssh.identityFile,
-    useAgent: false,
-    knownHostsFile: tb.ssh.knownHostsFile,
-    sshConfigFile: emptySshConfig(dir),
-  };
+  return testNode(m, dir, { port, dockerSocket: undefined }, tb);
 }
 
 function manager3(s: ClusterStatus): ManagerStatus {

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli';
-import { descendsFrom, emptySshConfig, loadTestbed, tcpClientPids, tempDir, writeClustersConfig, type TestbedManager } from '../helpers/testbed';
+import { descendsFrom, loadTestbed, tcpClientPids, tempDir, testNode, writeClustersConfig, type TestbedManager } from '../helpers/testbed';
 import type { ClusterConfig, NodeConfig } from '../../src/core/config';
 import { SessionPool } from '../../src/core/ssh/sessionPool';
 import type { HostKeyInfo } from '../../src/core/ssh/nodeSession';
@@ -32,17 +32,7 @@ function newPool(options: ConstructorParameters<typeof SessionPool>[0] = {}): Se
 
 /** manager1 on the common port: the only node of the configuration. */
 function seed(overrides: Partial<NodeConfig> = {}): NodeConfig {
-  return {
-    name: m1.name,
-    host: m1.host,
-    port,
-    username: tb.ssh.username,
-    identityFile: tb.ssh.identityFile,
-    useAgent: false,
-    knownHostsFile: tb.ssh.knownHostsFile,
-    sshConfigFile: emptySshConfig(dir),
-    ...overrides,
-  };
+  return testNode(m1, dir, { port, dockerSocket: undefined, ...overrides }, tb);
 }
 
 function cluster(...nodes: NodeConfig[]): ClusterConfig {

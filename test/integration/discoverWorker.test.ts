@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { emptySshConfig, loadTestbed, tempDir } from '../helpers/testbed';
+import { loadTestbed, tempDir, testNode } from '../helpers/testbed';
 import type { ClusterConfig, NodeConfig } from '../../src/core/config';
 import { SessionPool } from '../../src/core/ssh/sessionPool';
 import { discoverCluster } from '../../src/core/docker/discovery';
@@ -74,8 +74,7 @@ after(async () => {
 
 /** A node of the throwaway swarm: manager1's sshd, forwarding to that dockerd's socket. */
 function node(name: string): NodeConfig {
-  return { name, host: m1.host, port: m1.sshPort, username: tb.ssh.username, identityFile: tb.ssh.identityFile,
-    useAgent: false, knownHostsFile: tb.ssh.knownHostsFile, dockerSocket: sock(name), sshConfigFile: emptySshConfig(dir) };
+  return testNode(m1, dir, { name, dockerSocket: sock(name) }, tb);
 }
 
 function cluster(...names: string[]): ClusterConfig {

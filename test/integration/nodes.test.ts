@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli';
-import { emptySshConfig, loadTestbed, nodeConfigFor, writeClustersConfig } from '../helpers/testbed';
+import { loadTestbed, testNode, writeClustersConfig } from '../helpers/testbed';
 import type { ClusterConfig } from '../../src/core/config';
 import { SessionPool } from '../../src/core/ssh/sessionPool';
 import { discoverCluster, type ClusterStatus } from '../../src/core/docker/discovery';
@@ -105,7 +105,7 @@ test('an unknown host key fails nodes without consent; --accept-new-host-keys re
   const dir = mkdtempSync(join(tmpdir(), 'nodes-hostkey-'));
   const knownHostsFile = join(dir, 'known_hosts');
   writeFileSync(knownHostsFile, '');
-  const cfg = writeClustersConfig([{ name: 'one', nodes: [nodeConfigFor(tb.managers[1], tb, { knownHostsFile, sshConfigFile: emptySshConfig(dir), useAgent: false })] }], dir);
+  const cfg = writeClustersConfig([{ name: 'one', nodes: [testNode(tb.managers[1], dir, { knownHostsFile }, tb)] }], dir);
   const refused = await runCli(['nodes', '--config', cfg, '--json']);
   assert.equal(refused.code, 3, refused.stderr);
   const m = (JSON.parse(refused.stdout) as ClusterStatus).managers[0];
@@ -120,7 +120,7 @@ test('an unknown host key fails nodes without consent; --accept-new-host-keys re
 
 test('a passphrase-protected key is unlocked from --key-passphrase-file - (stdin), never argv', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nodes-enckey-'));
-  const node = nodeConfigFor(tb.managers[0], tb, { identityFile: tb.ssh.encryptedIdentityFile, sshConfigFile: emptySshConfig(dir), useAgent: false });
+  const node = testNode(tb.managers[0], dir, { identityFile: tb.ssh.encryptedIdentityFile }, tb);
   const cfg = writeClustersConfig([{ name: 'enc', nodes: [node] }], dir);
   const ok = await runCli(['nodes', '--config', cfg, '--json', '--key-passphrase-file', '-'], { stdin: `${tb.ssh.encryptedIdentityPassphrase}\n` });
   assert.equal(ok.code, 0, ok.stderr);
