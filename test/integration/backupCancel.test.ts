@@ -5,12 +5,10 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
-import { ROOT } from '../helpers/cli';
 import { SessionPool } from '../../src/core/ssh/sessionPool';
 import { runBackup, CANCELLED_ERROR } from '../../src/core/engine/runBackup';
 import { BackupRunningError } from '../../src/core/engine/errors';
@@ -21,7 +19,7 @@ import { createClusterRecord, getClusterRecord, updateClusterRecord } from '../.
 import { readLock } from '../../src/core/lock/clusterLock';
 import type { ProgressEvent } from '../../src/core/progress';
 import { ZERO_TIME, type BackupRecord } from '../../src/core/history/record';
-import { CONFIG, cluster, node, workDir, sshDocker, waitForNoLock } from './backupKit';
+import { backupInterrupted, CONFIG, cluster, node, workDir, sshDocker, waitForNoLock } from './backupKit';
 
 const pool = new SessionPool();
 const { dir } = workDir('ucp-backup-cancel-');
@@ -91,34 +89,14 @@ test('cancelling through the AbortSignal in the middle of a volume ends FAILED a
 
 test('Ctrl-C (SIGINT) on the CLI during the volumes step exits 130 with a FAILED record and leaves nothing', async () => {
   const docker = await sshDocker(pool, 'manager2');
-  for (;;) {
-    await waitForNoLock(docker);
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'backup', '--config', CONFIG, '--node', 'manager2', '--engine', 'builtin', '--file', join(dir, 'cli.tar'), '--no-passphrase', '--json'], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    let sent = false;
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      if (!sent && stderr.includes('[volumes]')) {
-        sent = true;
-        child.kill('SIGINT');
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    if (code === 3) continue; // a teammate's backup held the lock: again
-    assert.ok(sent, stderr);
-    assert.equal(code, 130, stderr);
-    const record = JSON.parse(stdout) as BackupRecord;
-    assert.equal(record.backupState, 'FAILED');
-    assert.equal(record.shortError, CANCELLED_ERROR);
-    assert.equal((await getClusterRecord(docker, record.id))?.shortError, CANCELLED_ERROR);
-    await assertNothingLeft(docker, record.id, 'cli.tar');
-    return;
-  }
+  const { code, stdout, stderr, sent } = await backupInterrupted(docker, ['--config', CONFIG, '--node', 'manager2', '--engine', 'builtin', '--file', join(dir, 'cli.tar'), '--no-passphrase', '--json'], env);
+  assert.ok(sent, stderr);
+  assert.equal(code, 130, stderr);
+  const record = JSON.parse(stdout) as BackupRecord;
+  assert.equal(record.backupState, 'FAILED');
+  assert.equal(record.shortError, CANCELLED_ERROR);
+  assert.equal((await getClusterRecord(docker, record.id))?.shortError, CANCELLED_ERROR);
+  await assertNothingLeft(docker, record.id, 'cli.tar');
 });
 
 test("a killed backup's helper is removed by the next backup; a verify's helper (no backup record) is left alone", async () => {

@@ -3,7 +3,7 @@
  * passphrase file, real gpg/tar/etcdctl runs, and waiting out other teammates' backups
  * (the shared cluster has one backup lock; product code never waits, tests do).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,19 +26,7 @@ export async function node(name: string): Promise<NodeConfig> {
   return n;
 }
 
-export interface TestbedManager {
-  name: string;
-  backupDir: string;
-  rootOwnedBackupDir: string;
-  dockerSocketPath: string;
-}
-
-export function testbedManager(name: string): TestbedManager {
-  const tb = JSON.parse(readFileSync(join(ROOT, '.testbed', 'testbed.json'), 'utf8')) as { managers: TestbedManager[] };
-  const m = tb.managers.find((x) => x.name === name);
-  if (!m) throw new Error(`no manager ${name} in testbed.json`);
-  return m;
-}
+export { testbedManager, type TestbedManager } from '../helpers/testbed';
 
 export function workDir(prefix: string): { dir: string; passFile: string } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -106,4 +94,34 @@ export function watchArgv(secret: string): { stop(): string[] } {
       return [...seen];
     },
   };
+}
+
+/**
+ * The real CLI's `backup`, sent `signal` as soon as its progress on stderr shows `marker`
+ * (Ctrl-C in the middle of a step). Runs again while a teammate's backup holds the lock (exit 3).
+ */
+export async function backupInterrupted(
+  docker: Docker,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  marker = '[volumes]',
+  signal: NodeJS.Signals = 'SIGINT',
+): Promise<{ code: number | null; stdout: string; stderr: string; sent: boolean }> {
+  for (;;) {
+    await waitForNoLock(docker);
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'backup', ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (!sent && stderr.includes(marker)) {
+        sent = true;
+        child.kill(signal);
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    if (code !== 3) return { code, stdout, stderr, sent };
+  }
 }

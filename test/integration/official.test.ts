@@ -9,17 +9,16 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { runCli, ROOT } from '../helpers/cli';
+import { runCli } from '../helpers/cli';
 import { SessionPool } from '../../src/core/ssh/sessionPool';
 import { HELPER_LABEL } from '../../src/core/engine/dockerStreams';
 import { CANCELLED_ERROR } from '../../src/core/engine/runBackup';
 import { readLock } from '../../src/core/lock/clusterLock';
 import type { BackupRecord } from '../../src/core/history/record';
-import { CONFIG, PASSPHRASE, workDir, gpgDecrypt, tarList, sshDocker, waitForNoLock, testbedManager } from './backupKit';
+import { backupInterrupted, CONFIG, PASSPHRASE, workDir, gpgDecrypt, tarList, sshDocker, waitForNoLock, testbedManager } from './backupKit';
 
 const pool = new SessionPool();
 const { dir, passFile } = workDir('ucp-backup-official-');
@@ -106,44 +105,24 @@ test('with --engine auto and a host path the image writes --file into the bind-m
 
 test('cancelling an official run stops the image gracefully: FAILED, no file, no ucp or helper container', async () => {
   const docker = await sshDocker(pool, 'manager2');
-  for (;;) {
-    await waitForNoLock(docker);
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'backup', '--config', CONFIG, '--node', 'manager2', '--engine', 'official', '--file', join(dir, 'cancel.tar'), '--passphrase-file', passFile, '--json'], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    let sent = false;
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      // The image reports its volumes step: Ctrl-C there.
-      if (!sent && stderr.includes('[volumes]')) {
-        sent = true;
-        child.kill('SIGINT');
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    if (code === 3) continue;
-    assert.ok(sent, stderr);
-    assert.equal(code, 130, stderr);
-    const record = JSON.parse(stdout) as BackupRecord;
-    assert.equal(record.backupState, 'FAILED');
-    assert.equal(record.shortError, CANCELLED_ERROR);
-    assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('cancel') || n.includes('partial')), []);
-    assert.notEqual((await readLock(docker))?.backupId, record.id);
-    const left = await docker.listContainers({ all: true, filters: { name: ['^/ucp$'] } });
-    assert.deepEqual(left.map((c) => c.Names[0]), [], 'the ucp container is gone');
-    // The fixture labels its helpers with our run id (it reads it from its own container's labels).
-    const helpers = await docker.listContainers({ all: true, filters: { label: [`${HELPER_LABEL}=${record.id}`] } });
-    assert.deepEqual(helpers.map((c) => c.Names[0]), [], "the image's own helpers are gone");
-    // Once no other run holds the lock, nothing may be left paused (ucp-auth-store during its copy).
-    await waitForNoLock(docker);
-    const paused = await docker.listContainers({ all: true, filters: { status: ['paused'] } });
-    assert.deepEqual(paused.map((c) => c.Names[0]), []);
-    return;
-  }
+  // The image reports its volumes step: Ctrl-C there.
+  const { code, stdout, stderr, sent } = await backupInterrupted(docker, ['--config', CONFIG, '--node', 'manager2', '--engine', 'official', '--file', join(dir, 'cancel.tar'), '--passphrase-file', passFile, '--json'], env);
+  assert.ok(sent, stderr);
+  assert.equal(code, 130, stderr);
+  const record = JSON.parse(stdout) as BackupRecord;
+  assert.equal(record.backupState, 'FAILED');
+  assert.equal(record.shortError, CANCELLED_ERROR);
+  assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('cancel') || n.includes('partial')), []);
+  assert.notEqual((await readLock(docker))?.backupId, record.id);
+  const left = await docker.listContainers({ all: true, filters: { name: ['^/ucp$'] } });
+  assert.deepEqual(left.map((c) => c.Names[0]), [], 'the ucp container is gone');
+  // The fixture labels its helpers with our run id (it reads it from its own container's labels).
+  const helpers = await docker.listContainers({ all: true, filters: { label: [`${HELPER_LABEL}=${record.id}`] } });
+  assert.deepEqual(helpers.map((c) => c.Names[0]), [], "the image's own helpers are gone");
+  // Once no other run holds the lock, nothing may be left paused (ucp-auth-store during its copy).
+  await waitForNoLock(docker);
+  const paused = await docker.listContainers({ all: true, filters: { status: ['paused'] } });
+  assert.deepEqual(paused.map((c) => c.Names[0]), []);
 });
 
 test("a ucp container left by a killed run of ours is replaced; one started by hand is never touched", async () => {
