@@ -3,9 +3,10 @@
  * (webview-ui/). Both sides import this file, so a renamed field breaks the build.
  * Everything here is plain JSON: it crosses postMessage (structured clone).
  */
+import type { EntryInfo, EntryType } from '../core/archive/entry';
 import type { BackupRecord } from '../core/history/record';
 
-export type { BackupRecord };
+export type { BackupRecord, EntryType };
 
 /** What a panel shows, by reference only: this is all the webview keeps in its state. */
 export type PanelRef =
@@ -13,26 +14,8 @@ export type PanelRef =
   | { kind: 'file'; path: string }
   | { kind: 'compare'; a: PanelRef; b: PanelRef };
 
-/** Same values as the core's tar scanner (src/core/archive/tarScanner.ts). */
-export type EntryType = 'file' | 'hardlink' | 'symlink' | 'char' | 'block' | 'directory' | 'fifo' | 'contiguous' | 'sparse' | 'other';
-
-/** One member of the decrypted archive. */
-export interface EntryView {
-  name: string;
-  type: EntryType;
-  size: number;
-  /** Permission bits, e.g. 0o644. */
-  mode: number;
-  uid: number;
-  gid: number;
-  uname?: string;
-  gname?: string;
-  /** ISO 8601. */
-  mtime: string;
-  sha256?: string;
-  /** Symlink / hard link target. */
-  linkname?: string;
-}
+/** One member of the decrypted archive: the verify report's entry as it is. */
+export type EntryView = EntryInfo;
 
 export interface CheckView {
   id: string;

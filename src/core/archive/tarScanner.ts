@@ -6,8 +6,8 @@
  * OpenPGP integrity code comes after all the data).
  */
 import { tarChecksumOk } from './detect';
+import type { EntryType } from './entry';
 
-export type EntryType = 'file' | 'hardlink' | 'symlink' | 'char' | 'block' | 'directory' | 'fifo' | 'contiguous' | 'sparse' | 'other';
 
 export interface TarHeader {
   name: string;

@@ -3,25 +3,11 @@
  * by the CLI (`--json`) and compared by `diff`. Entry names are raw, untrusted data: the
  * webview escapes them, terminals use displayName() (safeName.ts).
  */
-import type { EntryType } from '../archive/tarScanner';
+import type { EntryInfo } from '../archive/entry';
 
 export type Verdict = 'VALID' | 'INVALID';
 
-export interface EntryInfo {
-  name: string;
-  type: EntryType;
-  size: number;
-  mode: number;
-  uid: number;
-  gid: number;
-  uname?: string;
-  gname?: string;
-  /** ISO 8601. */
-  mtime: string;
-  linkname?: string;
-  /** SHA-256 (hex) of the entry's data, for regular files. */
-  sha256?: string;
-}
+export type { EntryInfo };
 
 export type CheckId =
   | 'format'
