@@ -8,7 +8,6 @@
 import { tarChecksumOk } from './detect';
 import type { EntryType } from './entry';
 
-
 export interface TarHeader {
   name: string;
   type: EntryType;
