@@ -62,14 +62,9 @@ type Outcome = { kind: 'done'; text: string } | { kind: 'failed'; text: string }
 async function backupNowViaPalette(fileName: string): Promise<Outcome> {
   const target = join(s.workspace, fileName);
   await s.runCommand('UCP: Backup Now');
-  const answered = new Set<string>();
   // The success message, or any error notification (the flow's own or the command wrapper's).
-  const result = s.page.locator('.notification-toast').filter({ hasText: /UCP backup \S+ completed/ }).or(s.errorToasts()).first();
-  for (;;) {
-    const title = await s.nextPrompt(result);
-    if (title === undefined) break;
-    if (answered.has(title)) throw new Error(`The prompt "${title}" came back after it was answered (a validation message?): ${await s.quickInput().innerText()}`);
-    answered.add(title);
+  const result = s.backupResultToast();
+  await s.answerPrompts(result, 'Backup Now', async (title) => {
     if (title === 'Manager node') await s.pickQuickItem('manager1');
     else if (title === 'Backup destination') await s.pickQuickItem('Local file…');
     else if (title === 'Save the UCP backup as') await s.typeInFileDialog(target, title);
@@ -77,9 +72,9 @@ async function backupNowViaPalette(fileName: string): Promise<Outcome> {
     else if (/^Confirm the backup passphrase/.test(title)) await s.typeInQuickInput(PASSPHRASE);
     else if (title === 'Remember the passphrase?') await s.pickQuickItem('Remember passphrase');
     else if (title === 'Backup log') await s.pickQuickItem('No log');
-    else throw new Error(`Backup Now asked something this test does not know: "${title}"`);
-    await s.waitPromptGone(title);
-  }
+    else return false;
+    return true;
+  });
   const text = (await result.innerText()).replace(/\s+/g, ' ');
   return { kind: /UCP backup \S+ completed/.test(text) ? 'done' : 'failed', text };
 }

@@ -344,6 +344,28 @@ export class CodeServerSession {
     );
   }
 
+  /**
+   * Answers a multi-step flow's prompts as they come, until `done` shows. `answer` handles one
+   * prompt by its title and returns false for one it does not know; a prompt coming back after
+   * it was answered (a validation message) fails at once.
+   */
+  async answerPrompts(done: Locator, flow: string, answer: (title: string) => Promise<boolean>): Promise<void> {
+    const answered = new Set<string>();
+    for (;;) {
+      const title = await this.nextPrompt(done);
+      if (title === undefined) return;
+      if (answered.has(title)) throw new Error(`The prompt "${title}" came back after it was answered (a validation message?): ${await this.quickInput().innerText()}`);
+      answered.add(title);
+      if (!(await answer(title))) throw new Error(`${flow} asked something this test does not know: "${title}"`);
+      await this.waitPromptGone(title);
+    }
+  }
+
+  /** Backup Now's outcome: its success message, or any error notification. */
+  backupResultToast(): Locator {
+    return this.page.locator('.notification-toast').filter({ hasText: /UCP backup \S+ completed/ }).or(this.errorToasts()).first();
+  }
+
   /** Error notifications (red icon), to fail fast with the extension's own words. */
   errorToasts(): Locator {
     return this.page.locator('.notification-toast').filter({ has: this.page.locator('.codicon-error') });
