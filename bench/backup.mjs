@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir, cpus, totalmem, loadavg } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opt } = parseArgs({
@@ -171,17 +171,13 @@ const fixtureVariants = [
 ];
 
 // ---- Part 2: a synthetic large volume through the same pipeline -----------------------------
-function bundlePipeline(root = ROOT, name = 'pipeline.cjs') {
+async function bundlePipeline(root = ROOT, name = 'pipeline.cjs') {
   const out = join(work, name);
-  // Same bundle options as esbuild.mjs' CLI build. openpgp's ESM build calls
-  // createRequire(import.meta.url), which is empty in a CJS bundle: give it this file's URL.
-  execFileSync(process.execPath, ['-e', `
-    require('esbuild').buildSync({ bundle: true, entryPoints: [${JSON.stringify(join(root, 'bench', 'backup-pipeline.ts'))}],
-      nodePaths: [${JSON.stringify(join(ROOT, 'node_modules'))}],
-      outfile: ${JSON.stringify(out)}, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning',
-      external: ['vscode', 'cpu-features', './crypto/build/Release/sshcrypto.node'],
-      define: { 'import.meta.url': '__benchImportMetaUrl' },
-      banner: { js: 'var __benchImportMetaUrl = require("url").pathToFileURL(__filename).href;' } });`], { cwd: ROOT, stdio: 'inherit' });
+  // Bundled as the CLI ships (esbuild.mjs); `root` may be an older checkout (--baseline) that
+  // resolves its packages from this one.
+  const { nodeBundleOptions } = await import(pathToFileURL(join(ROOT, 'esbuild.mjs')).href);
+  const esbuild = await import('esbuild');
+  await esbuild.build({ ...nodeBundleOptions, entryPoints: [join(root, 'bench', 'backup-pipeline.ts')], nodePaths: [join(ROOT, 'node_modules')], outfile: out, logLevel: 'warning' });
   return out;
 }
 
@@ -256,14 +252,14 @@ try {
   }
 
   if (!opt['no-synthetic']) {
-    const pipeline = bundlePipeline();
+    const pipeline = await bundlePipeline();
     docker('volume', 'create', '--label', 'com.ucp-backup.bench=1', benchVolume);
     volumeCreated = true;
     const mountpoint = docker('volume', 'inspect', '-f', '{{.Mountpoint}}', benchVolume);
     const t0 = Date.now();
     const { files } = fillVolume(mountpoint, SIZE_MIB);
     process.stderr.write(`\nfilled ${benchVolume}: ${SIZE_MIB} MiB random data in ${files} files (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
-    const before = opt.baseline ? bundlePipeline(resolve(opt.baseline), 'before-pipeline.cjs') : undefined;
+    const before = opt.baseline ? await bundlePipeline(resolve(opt.baseline), 'before-pipeline.cjs') : undefined;
     const pipe = (extra, bundle = pipeline) => (file) => ['node', bundle, '--config', CONFIG, '--cluster', CLUSTER, '--node', opt.node, '--volume', benchVolume, '--file', file, ...extra];
     const tarVol = `${sshCmd} ${q(`tar -C ${VOLUMES_DIR} -cf - ${benchVolume}/_data`)}`;
     const synVariants = [

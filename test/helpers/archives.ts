@@ -9,6 +9,7 @@ import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { pathToFileURL } from 'node:url';
 import { encryptStream } from '../../src/core/archive/pgp';
 
 export const PASSPHRASE = 'secret12chars';
@@ -237,19 +238,11 @@ export async function gpgEncryptStreamed(dir: string, source: AsyncIterable<Buff
  */
 export async function bundleCli(dir: string): Promise<string> {
   const esbuild = await import('esbuild');
+  const root = join(__dirname, '..', '..');
+  // A computed specifier: the build script is plain JavaScript, outside the type-checked sources.
+  const { nodeBundleOptions } = (await import(pathToFileURL(join(root, 'esbuild.mjs')).href)) as { nodeBundleOptions: import('esbuild').BuildOptions };
   const out = join(dir, 'cli.js');
-  await esbuild.build({
-    entryPoints: [join(__dirname, '..', '..', 'src', 'cli.ts')],
-    outfile: out,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    logLevel: 'silent',
-    external: ['vscode', 'cpu-features', './crypto/build/Release/sshcrypto.node'],
-    define: { 'import.meta.url': 'importMetaUrl' },
-    banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
-  });
+  await esbuild.build({ ...nodeBundleOptions, entryPoints: [join(root, 'src', 'cli.ts')], outfile: out, logLevel: 'silent' });
   // Preloaded into the child: reports its peak RSS (kernel's high-water mark) when it exits.
   writeFileSync(
     join(dir, 'peak-rss.js'),
