@@ -8,7 +8,7 @@
  * wall-time budget is used up.
  * Usage: node --import tsx bench/verify.ts [--runs 5] [--budget-min 25] [--no-4g]
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createWriteStream, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { encryptStream } from '../src/core/archive/pgp';
+import { gpgTarList } from './gpgTarList';
 import { bigTar, bundleCli, gpgEncryptStreamed, passFile, PASSPHRASE, runMeasured, tempDir } from '../test/helpers/archives';
 
 const MiB = 1024 ** 2;
@@ -30,26 +31,6 @@ const home = join(dir, 'gnupg');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const log = (s: string) => process.stderr.write(s + '\n');
 
-/**
- * `gpg --decrypt FILE | tar --list`, as the spec's "Verify a UCP backup" says: wall ms, and
- * CPU ms of both processes (bash's `time` sums the pipeline) — steadier than wall time when
- * other work shares the 2 cores.
- */
-function gpgTarList(file: string): Promise<{ wallMs: number; cpuMs: number }> {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const script = 'TIMEFORMAT="CPU %3U %3S"; time (gpg --batch --quiet --homedir "$1" --passphrase-file "$2" --decrypt "$3" | tar --list > /dev/null)';
-    const sh = spawn('bash', ['-c', script, 'bash', home, pass, file], { stdio: ['ignore', 'inherit', 'pipe'] });
-    let err = '';
-    sh.stderr.on('data', (d) => (err += d));
-    sh.on('error', reject);
-    sh.on('close', (code) => {
-      const m = /CPU ([\d.]+) ([\d.]+)/.exec(err);
-      if (code !== 0 || !m) return reject(new Error(`gpg | tar exited ${code}: ${err}`));
-      resolve({ wallMs: Number(process.hrtime.bigint() - t0) / 1e6, cpuMs: (Number(m[1]) + Number(m[2])) * 1000 });
-    });
-  });
-}
 
 async function makeArchive(name: string, bytes: number, by: 'gpg' | 'engine'): Promise<string> {
   const file = join(dir, name);
@@ -84,7 +65,7 @@ async function main(): Promise<void> {
     for (const by of ['gpg', 'engine'] as const) {
       if (overBudget()) break;
       const file = await makeArchive(`1g-${by}.tar.gpg`, GiB, by);
-      await gpgTarList(file); // page cache warm for both sides
+      await gpgTarList(home, pass, file); // page cache warm for both sides
       const name = by === 'gpg' ? 'gpg --symmetric --compress-algo none' : 'ucp-backup engine (pgp.ts encryptStream)';
       const modes = { on: 'SHA-1 thread', off: 'one thread' } as const;
       const rows = Object.fromEntries(
@@ -92,7 +73,7 @@ async function main(): Promise<void> {
       ) as Record<keyof typeof modes, Compare>;
       for (let i = 0; i < RUNS && !overBudget(); i++) {
         const ours = { on: await verify(file, 'on'), off: undefined as Awaited<ReturnType<typeof verify>> | undefined };
-        const theirs = await gpgTarList(file);
+        const theirs = await gpgTarList(home, pass, file);
         ours.off = await verify(file, 'off');
         for (const m of ['on', 'off'] as const) {
           const o = ours[m]!;

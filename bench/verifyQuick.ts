@@ -4,7 +4,6 @@
  * `ucp-backup verify` and `gpg --decrypt | tar --list`. No report file; bench/verify.ts is the record.
  * Usage: node --import tsx bench/verifyQuick.ts [--runs 5] [--dir /tmp/ucp-verify-quick] [--by gpg|engine]
  */
-import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -12,25 +11,12 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { encryptStream } from '../src/core/archive/pgp';
+import { gpgTarList } from './gpgTarList';
 import { bigTar, bundleCli, gpgEncryptStreamed, passFile, PASSPHRASE, runMeasured } from '../test/helpers/archives';
 
 const { values: opt } = parseArgs({ options: { runs: { type: 'string', default: '5' }, dir: { type: 'string', default: '/tmp/ucp-verify-quick' }, by: { type: 'string', default: 'gpg' } } });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function gpgTar(home: string, pass: string, file: string): Promise<{ wallMs: number; cpuMs: number }> {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const script = 'TIMEFORMAT="CPU %3U %3S"; time (gpg --batch --quiet --homedir "$1" --passphrase-file "$2" --decrypt "$3" | tar --list > /dev/null)';
-    const sh = spawn('bash', ['-c', script, 'bash', home, pass, file], { stdio: ['ignore', 'inherit', 'pipe'] });
-    let err = '';
-    sh.stderr.on('data', (d) => (err += d));
-    sh.on('close', (code) => {
-      const m = /CPU ([\d.]+) ([\d.]+)/.exec(err);
-      if (code !== 0 || !m) return reject(new Error(err));
-      resolve({ wallMs: Number(process.hrtime.bigint() - t0) / 1e6, cpuMs: (Number(m[1]) + Number(m[2])) * 1000 });
-    });
-  });
-}
 
 async function main(): Promise<void> {
   const dir = opt.dir!;
@@ -43,11 +29,11 @@ async function main(): Promise<void> {
   }
   const cli = await bundleCli(dir);
   const o: number[] = [], t: number[] = [], oc: number[] = [], tc: number[] = [], rss: number[] = [];
-  await gpgTar(join(dir, 'gnupg'), pass, file);
+  await gpgTarList(join(dir, 'gnupg'), pass, file);
   for (let i = 0; i < Number(opt.runs); i++) {
     const a = await runMeasured(cli, ['verify', file, '--passphrase-file', pass]);
     if (a.code !== 0) throw new Error(a.stderr + a.stdout);
-    const b = await gpgTar(join(dir, 'gnupg'), pass, file);
+    const b = await gpgTarList(join(dir, 'gnupg'), pass, file);
     o.push(a.wallMs); oc.push(a.cpuMs); rss.push(a.peakRssMiB); t.push(b.wallMs); tc.push(b.cpuMs);
     process.stderr.write(`ours ${(a.wallMs / 1000).toFixed(2)} s cpu ${(a.cpuMs / 1000).toFixed(2)} ${a.peakRssMiB.toFixed(0)} MiB | gpg|tar ${(b.wallMs / 1000).toFixed(2)} s cpu ${(b.cpuMs / 1000).toFixed(2)} | load ${loadavg()[0].toFixed(1)}\n`);
   }
