@@ -88,14 +88,8 @@ export function parseJumpSpec(spec: string): { user?: string; host: string; port
   return { user, host: rest, port };
 }
 
-interface Explicit {
-  port?: number;
-  username?: string;
-  identityFile?: string;
-  useAgent?: boolean;
-  knownHostsFile?: string;
-  proxyJump?: string;
-}
+/** What a node's config says itself, which wins over ~/.ssh/config. */
+type Explicit = Pick<NodeConfig, 'port' | 'username' | 'identityFile' | 'useAgent' | 'knownHostsFile' | 'proxyJump'>;
 
 function resolveEndpoint(alias: string, explicit: Explicit, cfg: SSHConfig | undefined, inherited: Partial<ResolvedEndpoint>, depth: number): ResolvedEndpoint {
   if (depth > 8) throw new ConfigError(`ProxyJump chain for ${alias} is too long or loops.`);
