@@ -23,6 +23,6 @@ fi
 { findmnt -rn -o TARGET | grep -F "$TB/" || true; } | sort -r | while read -r m; do umount -l "$m" || true; done
 
 [[ -L /var/run/docker.sock && $(readlink /var/run/docker.sock) == "$RUNDIR/self/docker.sock" ]] && rm -f /var/run/docker.sock
-rm -rf "$RUNDIR"
+rm -rf "$RUNDIR" "$AUTH_KEYS_DIR"
 rm -f "$TB/READY"
 log "cluster down"

@@ -24,6 +24,10 @@ ssh_port() { echo "220$1"; }
 # Every node's sshd also listens on this one port at its own address, like real managers that
 # all listen on 22: a manager found in the swarm is reached at its swarm address, same port.
 COMMON_SSH_PORT=2200
+# sshd reads authorized_keys as the user logging in, and the clone may sit where only root can
+# enter (root's home is 0700 on Debian): publish the testbed's keys outside it, readable by all,
+# one folder per clone (the path's hash) so two clones never share one file.
+AUTH_KEYS_DIR=/var/lib/ucp-testbed/$(printf '%s' "$TB" | sha256sum | cut -c1-12)
 docker_sock() { echo "$TB/manager$1/docker.sock"; }
 dk() { local n=$1; shift; docker -H "unix://$(docker_sock "$n")" "$@"; }
 
@@ -135,7 +139,7 @@ ListenAddress $(node_ip "$n"):$(ssh_port "$n")
 ListenAddress $(node_ip "$n"):$COMMON_SSH_PORT
 HostKey $d/ssh/ssh_host_ed25519_key
 PidFile $d/sshd.pid
-AuthorizedKeysFile $TB/ssh/authorized_keys
+AuthorizedKeysFile $AUTH_KEYS_DIR/authorized_keys
 PubkeyAuthentication yes
 PasswordAuthentication no
 KbdInteractiveAuthentication no
@@ -143,7 +147,7 @@ UsePAM no
 PermitRootLogin prohibit-password
 AllowStreamLocalForwarding yes
 AllowTcpForwarding yes
-# The key files live under the repository, whose modes sshd's StrictModes would reject.
+# The host keys live under the repository, whose modes sshd's StrictModes would reject.
 StrictModes no
 # Tests open many connections at once.
 MaxStartups 200:30:400
@@ -159,7 +163,7 @@ bastion_conf() {
 ListenAddress 127.0.0.10:2210
 HostKey $TB/bastion/ssh/ssh_host_ed25519_key
 PidFile $TB/bastion/sshd.pid
-AuthorizedKeysFile $TB/ssh/authorized_keys
+AuthorizedKeysFile $AUTH_KEYS_DIR/authorized_keys
 PubkeyAuthentication yes
 PasswordAuthentication no
 KbdInteractiveAuthentication no
@@ -176,9 +180,15 @@ EOF
 
 sshd_name_dir() { if [[ $1 == bastion ]]; then echo "$TB/bastion"; else node_dir "$1"; fi; }
 
+publish_authorized_keys() {
+  install -d -m 0755 /var/lib/ucp-testbed "$AUTH_KEYS_DIR"
+  install -m 0644 "$TB/ssh/authorized_keys" "$AUTH_KEYS_DIR/authorized_keys"
+}
+
 start_sshd() {
   local n=$1 d; d=$(sshd_name_dir "$n")
   ensure_rundir
+  publish_authorized_keys
   if live_pid "$d/sshd.pid" >/dev/null; then return 0; fi
   rm -f "$d/sshd.pid"
   if [[ $n == bastion ]]; then bastion_conf >"$d/sshd_config"; else sshd_conf "$n" >"$d/sshd_config"; fi

@@ -12,7 +12,24 @@ export interface CliIO {
 
 export type CliCommand = (argv: string[], io: CliIO, signal: AbortSignal) => Promise<number>;
 
+/**
+ * Options that would carry a secret's value on the command line, where every user of the
+ * machine can read it (`ps`, /proc/<pid>/cmdline) and the shell keeps it in its history.
+ */
+const SECRET_VALUE_OPTIONS: Record<string, string> = {
+  '--passphrase': '--passphrase-file FILE (its first line) or --passphrase-file - (stdin)',
+  '--password': '--password-file FILE or --password-file - (stdin)',
+  '--token': '--token-file FILE or --token-file - (stdin)',
+};
+
 export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T) {
+  for (const a of argv) {
+    if (a === '--') break;
+    const name = a.split('=')[0];
+    const instead = SECRET_VALUE_OPTIONS[name];
+    // The message names the option only: the value that may follow is never repeated.
+    if (instead) throw new ConfigError(`${name} is refused: a secret on the command line is visible to every user of this machine (ps) and stays in the shell's history.`, `Use ${instead}.`);
+  }
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {

@@ -285,24 +285,31 @@ export class CodeServerSession {
   }
 
   /**
-   * Answers code-server's simple file dialog (a quick input holding a path) with `path`. The
-   * dialog fills in its default path a moment after it shows; typing before that is overwritten
-   * (seen on a loaded machine: the default name was saved), so wait for it, then type and check.
+   * Answers code-server's simple file dialog (a quick input holding a path) with `path`, as a
+   * person does: look until the dialog shows what it proposes, replace it, check, press Enter.
+   *
+   * Why `proposed`: the dialog (VS Code's SimpleFileDialog) first shows the *parent* folder,
+   * lists the default folder asynchronously, and only then writes its default path
+   * (`<folder>/<default name>`) into the input — overwriting whatever was typed meanwhile, and
+   * holding an Enter pressed meanwhile until it is done, so that Enter accepts the default. On a
+   * loaded machine the listing takes long enough for a test to type into that gap (the lost
+   * "download" name of issue 10). `proposed` is the default path the caller's showSaveDialog /
+   * showOpenDialog asks for (a RegExp where it holds a time stamp); only once the input holds
+   * it is the dialog done with its own writing.
    */
-  async typeInFileDialog(path: string, title: string | RegExp): Promise<void> {
+  async typeInFileDialog(path: string, title: string | RegExp, proposed: string | RegExp): Promise<void> {
     const widget = this.quickInput().filter({ has: this.page.locator('.quick-input-title', { hasText: title }) });
     const input = widget.locator('input');
     await input.waitFor({ state: 'visible' });
-    await poll(async () => (await input.inputValue().catch(() => '')).startsWith('/'), UI_TIMEOUT, 'the file dialog to show its default path');
-    await poll(
-      async () => {
-        await input.fill(path);
-        return (await input.inputValue()) === path;
-      },
-      UI_TIMEOUT,
-      `the file dialog to hold ${path}`,
-    );
+    const shows = (v: string) => (typeof proposed === 'string' ? v === proposed : proposed.test(v));
+    let seen = '';
+    await poll(async () => shows((seen = await input.inputValue().catch(() => ''))), UI_TIMEOUT, `the file dialog to propose ${String(proposed)} (it shows "${seen}")`);
+    await input.fill(path);
+    const value = await input.inputValue();
+    if (value !== path) throw new Error(`The file dialog holds "${value}" after typing "${path}"`);
     await input.press('Enter');
+    // Accepted: the dialog closes (or goes on to a prompt of its own, e.g. "already exists").
+    await poll(async () => !(await widget.isVisible().catch(() => false)) || (await input.inputValue().catch(() => '')) !== path, UI_TIMEOUT, `the file dialog to accept ${path}`);
   }
 
   /** Picks an item of an open quick pick by its label. */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { ManagerStatus } from '../../src/core/docker/discovery';
 import type { BackupRecord } from '../../src/core/history/record';
 import { INTERRUPTED_ERROR, isInterrupted, markInterrupted, RECONCILE_GRACE_MS } from '../../src/core/history/reconcile';
-import { backupPresentation, nodePresentation, sortBackups, anyInProgress, capBackups, moreLabel, DEFAULT_MAX_BACKUPS_SHOWN } from '../../src/vscode/tree/presentation';
+import { backupPresentation, engineLine, nodePresentation, sortBackups, anyInProgress, capBackups, moreLabel, DEFAULT_MAX_BACKUPS_SHOWN } from '../../src/vscode/tree/presentation';
 
 const NOW = Date.parse('2024-05-01T12:00:00Z');
 const ucp = { installed: true, version: '3.2.4', namespace: 'docker' as const, containers: [], volumes: [] };
@@ -59,6 +59,15 @@ test('a manager found in the swarm says "(discovered)" and, in its tooltip, how 
   const own = nodePresentation(manager({ reachability: 'reachable', nodeConfig: { ...nodeConfig, name: 'manager1', host: '127.0.0.1' } }));
   assert.equal(own.description, 'UCP 3.2.4 · reachable');
   assert.doesNotMatch(own.tooltip, /SSH settings|discovered/i);
+});
+
+test('the node tooltip says which engine a backup there would use, and why', () => {
+  const withImage = manager({ ucp: { ...ucp, officialImage: 'docker/ucp:3.2.4' } });
+  assert.match(nodePresentation(withImage, 'auto').tooltip, /Backup engine: official docker\/ucp:3\.2\.4 \(auto: the image is on this node\), run with --no-passphrase; encrypted on this machine/);
+  assert.equal(engineLine(manager({}), 'auto'), 'Backup engine: built-in (auto: no docker/ucp:3.2.4 image on this node)');
+  assert.match(engineLine(withImage, 'builtin'), /built-in \(setting ucpBackup\.engine = builtin\)/);
+  assert.match(engineLine(manager({}), 'official'), /no docker\/ucp:3\.2\.4 image on this node: a backup here fails/);
+  assert.equal(engineLine(manager({ ucp: { installed: false, containers: [], volumes: [] } }), 'auto'), '', 'no UCP, no engine');
 });
 
 test('a successful encrypted backup shows relative time, size, lock and node; exact time in the tooltip', () => {

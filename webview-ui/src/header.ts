@@ -3,7 +3,7 @@ import { SPEC_FIELDS, type BackupRecord } from '../../src/core/history/record';
 import { formatSize } from '../../src/shared/format';
 import { el } from './dom';
 
-const EXTRA_FIELDS = ['size', 'sha256', 'ucpVersion', 'engine'] as const;
+const EXTRA_FIELDS = ['size', 'sha256', 'ucpVersion', 'engine', 'engineReason'] as const;
 
 function value(record: BackupRecord, field: (typeof SPEC_FIELDS)[number] | (typeof EXTRA_FIELDS)[number]): string {
   const v = record[field];

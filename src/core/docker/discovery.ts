@@ -35,6 +35,8 @@ export interface UcpInstall {
   containers: string[];
   /** ucp-* volume names, sorted. */
   volumes: string[];
+  /** `docker/ucp:<version>` or `mirantis/ucp:<version>` when that image is on the node (the official engine). */
+  officialImage?: string;
 }
 
 export interface SwarmInfo {
@@ -106,6 +108,14 @@ function imageNamespace(image: string): UcpInstall['namespace'] {
   return m ? (m[1] as 'docker' | 'mirantis') : undefined;
 }
 
+/** The official image of `version` on the node, the cluster's own namespace first (as the engine picks it). */
+async function findOfficialImageRef(docker: Dockerode, version: string, namespace: UcpInstall['namespace']): Promise<string | undefined> {
+  const wanted = [namespace ?? 'docker', namespace === 'mirantis' ? 'docker' : 'mirantis'].map((ns) => `${ns}/ucp:${version}`);
+  const images = await docker.listImages({ filters: { reference: wanted } }).catch(() => []);
+  const tags = new Set(images.flatMap((i) => i.RepoTags ?? []));
+  return wanted.find((w) => tags.has(w));
+}
+
 export async function inspectUcp(docker: Dockerode): Promise<UcpInstall> {
   // Docker's name filter is a substring match: keep only names that start with ucp-.
   const [containers, volumes] = await Promise.all([
@@ -120,7 +130,8 @@ export async function inspectUcp(docker: Dockerode): Promise<UcpInstall> {
   const proxy = ucpContainers.find((c) => c.Names.includes('/ucp-proxy'));
   const version = labelled?.Labels['com.docker.ucp.version'] ?? (proxy ? imageTag(proxy.Image) : undefined);
   const namespace = imageNamespace(proxy?.Image ?? '') ?? ucpContainers.map((c) => imageNamespace(c.Image)).find(Boolean);
-  return { installed: true, version, namespace, containers: names, volumes: volumeNames };
+  const officialImage = version ? await findOfficialImageRef(docker, version, namespace) : undefined;
+  return { installed: true, version, namespace, containers: names, volumes: volumeNames, officialImage };
 }
 
 /** One node's engine, swarm role and UCP install. */

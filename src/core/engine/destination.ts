@@ -15,7 +15,6 @@ import { once } from 'node:events';
 import type Docker from 'dockerode';
 import { DestinationExistsError, DestinationNotWritableError, BackupStepError } from './errors';
 import { createHelper, removeQuietly, execShort, demux, CappedText, dockerMessage } from './dockerStreams';
-import type { Written } from './outputPipeline';
 
 export interface FileSink {
   stream: Writable;
@@ -187,7 +186,8 @@ export class HostTarget implements ArchiveTarget {
   async openFile(name: string): Promise<FileSink> {
     const h = await this.start();
     const tmp = `/backup/${partialName(name, this.opts.runId)}`;
-    const exec = await h.exec({ Cmd: ['sh', '-c', 'cat > "$0"', tmp], AttachStdin: true, AttachStdout: true, AttachStderr: true });
+    // umask 077: the archive holds the CA private keys, its log names the cluster: 0600, as a local file.
+    const exec = await h.exec({ Cmd: ['sh', '-c', 'umask 077 && cat > "$0"', tmp], AttachStdin: true, AttachStdout: true, AttachStderr: true });
     // Hijacked: stdin is the request body; ending our side (EOF) ends `cat`.
     const socket = (await exec.start({ hijack: true, stdin: true })) as unknown as Readable & Writable;
     const errors = new CappedText(4096);
@@ -207,28 +207,6 @@ export class HostTarget implements ArchiveTarget {
         await execShort(h, ['rm', '-f', tmp]).catch(() => undefined);
       },
     };
-  }
-
-  /**
-   * Publishes a file someone else wrote into the folder (the official image): renames it to
-   * its final name and returns its size and SHA-256, computed on the node.
-   */
-  async publish(tmpName: string, name: string): Promise<Written> {
-    const h = await this.start();
-    const mv = await execShort(h, ['sh', '-c', 'test -f "$0" && mv -f "$0" "$1" && wc -c < "$1" && sha256sum "$1"', `/backup/${tmpName}`, `/backup/${name}`]);
-    if (mv.exitCode !== 0) throw new BackupStepError('write', `${this.backupPath}/${tmpName} was not written on ${this.opts.node} (${mv.stderr.trim() || `exit ${mv.exitCode}`})`);
-    const [size, sum] = mv.stdout.trim().split('\n');
-    return { size: Number(size), sha256: sum.split(/\s+/)[0] };
-  }
-
-  /**
-   * Removes every file whose name starts with `tmpStem` after a failed or cancelled run: the
-   * stem carries our run id, so whatever the writer made of it (its own temp names, the log)
-   * is ours to remove.
-   */
-  async discard(tmpStem: string): Promise<void> {
-    const h = await this.start();
-    await execShort(h, ['sh', '-c', 'rm -f -- "$0"*', `/backup/${tmpStem}`]);
   }
 
   async removeStalePartials(names: string[], isStale: (runPrefix: string) => boolean): Promise<string[]> {

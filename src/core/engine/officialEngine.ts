@@ -1,15 +1,18 @@
 /**
- * The official engine: runs `docker/ucp:<version>` (or `mirantis/ucp:<version>`) exactly as
- * the spec shows — `--rm --interactive --log-driver none --name ucp`, the node's Docker socket
- * at /var/run/docker.sock, `--security-opt label=disable` under SELinux, `backup
- * --passphrase … | --no-passphrase`, `--jsonlog` — in either of the spec's two forms:
- * - stdout ("streams it to stdout"): the archive flows into the same destination sink as the
- *   built-in engine's (a local file);
- * - host file: the host folder bind-mounted at /backup and `--file <name> [--include-logs]`,
- *   the image writing the file itself (the spec's first example).
+ * The official engine: runs `docker/ucp:<version>` (or `mirantis/ucp:<version>`) as the spec
+ * shows — `--rm --interactive --log-driver none --name ucp`, the node's Docker socket at
+ * /var/run/docker.sock, `--security-opt label=disable` under SELinux — in the spec's stdout
+ * form ("streams it to stdout"), always with `--no-passphrase`.
+ *
+ * Why never `--passphrase`: the image takes it only as an argument, so it would sit in the
+ * container's command — in the manager's `ps` for the whole run and, after `--rm`, still in
+ * dockerd's and containerd's state on the manager's disk (issue 11). Instead the plain tar
+ * streams through the SSH tunnel and is encrypted here, on the admin's machine, by the same
+ * OpenPGP writer as the built-in engine; a host-path destination then gets the *ciphertext*
+ * written back to the manager, so plaintext never rests there either. The log is ours.
  * `--jsonlog` lines on stderr become our progress events.
  */
-import { PassThrough, Writable, type Duplex } from 'node:stream';
+import { Transform, Writable, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type Docker from 'dockerode';
 import type { FileSink } from './destination';
@@ -19,11 +22,10 @@ import { hashing, type Written } from './outputPipeline';
 import type { UcpNodeInfo } from './ucpNode';
 import type { StepName } from '../progress';
 import { throwIfAborted, CancelledError } from '../errors';
+import { encryptStream } from '../archive/pgp';
 
 /** The spec's `--name ucp`. */
 export const OFFICIAL_CONTAINER_NAME = 'ucp';
-/** Where the host folder is mounted in the spec's example (`--volume /tmp:/backup`). */
-export const OFFICIAL_BACKUP_DIR = '/backup';
 
 /** How long a cancelled official run may take to clean up after SIGTERM. */
 const KILL_GRACE_MS = 15_000;
@@ -44,20 +46,12 @@ export async function findOfficialImage(docker: Docker, node: UcpNodeInfo, requi
   return undefined;
 }
 
-/** Where the official image puts the archive: stdout, or a file in the bind-mounted host folder. */
-export type OfficialOutput = { kind: 'stdout'; sink: FileSink } | { kind: 'hostFile'; hostPath: string; fileName: string; includeLogs: boolean };
-
 /**
- * The `backup` arguments of the spec. `--file`/`--include-logs` only in the host-file form
- * (the spec: --include-logs works only with --file); `--jsonlog` for machine-readable progress.
+ * The `backup` arguments: the spec's stdout form, no passphrase (we encrypt), `--jsonlog` for
+ * machine-readable progress. Nothing secret is ever in them.
  */
-export function officialArgs(passphrase: string | undefined, file?: { fileName: string; includeLogs: boolean }): string[] {
-  return [
-    'backup',
-    ...(file ? ['--file', file.fileName, ...(file.includeLogs ? ['--include-logs'] : [])] : []),
-    ...(passphrase !== undefined ? ['--passphrase', passphrase] : ['--no-passphrase']),
-    '--jsonlog',
-  ];
+export function officialArgs(): string[] {
+  return ['backup', '--no-passphrase', '--jsonlog'];
 }
 
 /** Maps a `--jsonlog` message to the spec's step it reports. */
@@ -77,6 +71,7 @@ export interface OfficialContext {
   node: UcpNodeInfo;
   image: string;
   runId: string;
+  /** Encrypts the image's plain output here, on the admin's machine; never given to the image. */
   passphrase?: string;
   /** The node's Docker socket path (NodeConfig.dockerSocket), mounted as the spec's /var/run/docker.sock. */
   dockerSocket?: string;
@@ -125,19 +120,14 @@ function jsonlogReader(ctx: OfficialContext, onError: (msg: string) => void): Wr
 }
 
 /**
- * Runs the official backup. Stdout form: resolves with the size/SHA-256 of what went to the
- * sink. Host-file form: resolves once the image exited 0 (the caller publishes the file).
+ * Runs the official backup: the image's plain tar on stdout → (OpenPGP with ctx.passphrase,
+ * here) → hashing → `sink`. Resolves with the size and SHA-256 of what the sink got.
  */
-export async function officialBackup(ctx: OfficialContext, output: OfficialOutput): Promise<Written | undefined> {
+export async function officialBackup(ctx: OfficialContext, sink: FileSink): Promise<Written> {
   const { docker, signal } = ctx;
   throwIfAborted(signal);
   const hasBridge = (await docker.listNetworks({ filters: { name: ['bridge'] } })).some((n) => n.Name === 'bridge');
-  const file = output.kind === 'hostFile' ? output : undefined;
-  // The spec's command takes the passphrase as `--passphrase "secret12chars"`; the image reads
-  // it nowhere else (`-i` prompts on a TTY and ignores --file). So it is in this container's
-  // command on the node — never in a process on the admin's machine — only while the run
-  // lasts (`--rm`) and never in a log (`--log-driver none`; our own log redacts it).
-  const cmd = officialArgs(ctx.passphrase, file);
+  const cmd = officialArgs();
   const create = () =>
     docker.createContainer({
       name: OFFICIAL_CONTAINER_NAME,
@@ -153,7 +143,7 @@ export async function officialBackup(ctx: OfficialContext, output: OfficialOutpu
       HostConfig: {
         AutoRemove: true,
         LogConfig: { Type: 'none', Config: {} },
-        Binds: [`${ctx.dockerSocket ?? '/var/run/docker.sock'}:/var/run/docker.sock`, ...(file ? [`${file.hostPath}:${OFFICIAL_BACKUP_DIR}`] : [])],
+        Binds: [`${ctx.dockerSocket ?? '/var/run/docker.sock'}:/var/run/docker.sock`],
         SecurityOpt: ctx.node.selinux ? ['label=disable'] : undefined,
         // The backup talks only to the socket; nodes without a default bridge need "none".
         NetworkMode: hasBridge ? undefined : 'none',
@@ -171,11 +161,17 @@ export async function officialBackup(ctx: OfficialContext, output: OfficialOutpu
     }
     throw err;
   }
-  const shown = officialArgs(ctx.passphrase !== undefined ? '<passphrase>' : undefined, file);
-  ctx.log(`official: docker container run --rm --interactive --log-driver none${ctx.node.selinux ? ' --security-opt label=disable' : ''} --name ${OFFICIAL_CONTAINER_NAME} --volume ${ctx.dockerSocket ?? '/var/run/docker.sock'}:/var/run/docker.sock${file ? ` --volume ${file.hostPath}:${OFFICIAL_BACKUP_DIR}` : ''} ${ctx.image} ${shown.join(' ')}`);
+  ctx.log(`official: docker container run --rm --interactive --log-driver none${ctx.node.selinux ? ' --security-opt label=disable' : ''} --name ${OFFICIAL_CONTAINER_NAME} --volume ${ctx.dockerSocket ?? '/var/run/docker.sock'}:/var/run/docker.sock ${ctx.image} ${cmd.join(' ')}${ctx.passphrase !== undefined ? ' (encrypted on this machine)' : ''}`);
   let lastError = '';
   const stderr = jsonlogReader(ctx, (m) => (lastError = m));
-  const stdout = new PassThrough();
+  // Counts the plain bytes the image streamed (the ciphertext of nothing is not empty).
+  let stdoutBytes = 0;
+  const stdout = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      stdoutBytes += chunk.length;
+      cb(null, chunk);
+    },
+  });
   const counted = hashing();
   let stream: Duplex | undefined;
   let exited: Promise<{ StatusCode: number }> | undefined;
@@ -200,21 +196,14 @@ export async function officialBackup(ctx: OfficialContext, output: OfficialOutpu
     await container.start();
     throwIfAborted(signal);
     const split = demux(stream, stdout, stderr).then(() => stdout.end());
-    if (output.kind === 'stdout') await Promise.all([split, pipeline(stdout, counted, output.sink.stream)]);
-    else {
-      stdout.resume();
-      await split;
-    }
+    const body = ctx.passphrase !== undefined ? await encryptStream(stdout, ctx.passphrase) : stdout;
+    await Promise.all([split, pipeline(body, counted, sink.stream)]);
     const { StatusCode } = await exited;
     throwIfAborted(signal);
     if (StatusCode !== 0) throw new BackupStepError('write', `${ctx.image} backup exited with code ${StatusCode}${lastError ? `: ${lastError}` : ''}`);
-    if (output.kind === 'stdout') {
-      const w = counted.result();
-      // An exit 0 with nothing on stdout is not a backup.
-      if (w.size === 0) throw new BackupStepError('write', `${ctx.image} backup wrote nothing to stdout`);
-      return w;
-    }
-    return undefined;
+    // An exit 0 with nothing on stdout is not a backup.
+    if (stdoutBytes === 0) throw new BackupStepError('write', `${ctx.image} backup wrote nothing to stdout`);
+    return counted.result();
   } catch (err) {
     if (signal?.aborted) throw new CancelledError();
     if (err instanceof BackupStepError) throw err;

@@ -17,7 +17,7 @@ import { MIN_PASSPHRASE_LENGTH } from '../archive/pgp';
 import { builtinBackup } from './builtinEngine';
 import { unpauseAuthStoreLeftPaused } from './authStore';
 import { removeStaleSnapshots } from './etcdSnapshot';
-import { HostTarget, LocalTarget, logNameFor, partialTarName, type ArchiveTarget, type FileSink } from './destination';
+import { HostTarget, LocalTarget, logNameFor, type ArchiveTarget, type FileSink } from './destination';
 import { removeLeftoverHelpers } from './dockerStreams';
 import { WeakPassphraseError, BackupRunningError } from './errors';
 import { pickHelperImage } from './helperImage';
@@ -68,6 +68,16 @@ function checkRequest(req: BackupRequest): void {
     if (!hostPath.startsWith('/')) throw new ConfigError(`Host path "${hostPath}" is not absolute.`, 'Give the folder on the manager as an absolute path, e.g. /var/backups/ucp.');
     if (!fileName || fileName.includes('/') || fileName.startsWith('.')) throw new ConfigError(`"${fileName}" is not a plain file name.`, 'Give a file name like backup1.tar (no folders, not starting with a dot).');
   }
+}
+
+/**
+ * Why this engine runs, in the admin's words (tree tooltip, details, record). Both engines keep
+ * the passphrase on the admin's machine: the official image always runs with --no-passphrase.
+ */
+export function engineReason(choice: EngineChoice, officialImage: string | undefined, node: { hostname: string; ucpVersion: string }, encrypted: boolean): string {
+  if (officialImage) return `${officialImage} is on ${node.hostname}${choice === 'auto' ? ' (engine: auto prefers it)' : ''}; run with --no-passphrase${encrypted ? ', the archive encrypted on the admin\'s machine' : ''}`;
+  if (choice === 'builtin') return 'engine: builtin was chosen';
+  return `no docker/ucp:${node.ucpVersion} or mirantis/ucp:${node.ucpVersion} image on ${node.hostname} (engine: auto)`;
 }
 
 function shortErrorOf(err: unknown, signal?: AbortSignal): string {
@@ -137,6 +147,9 @@ export async function runBackup(request: BackupRequest, deps: BackupDeps): Promi
 
     const official = request.engine === 'builtin' ? undefined : await findOfficialImage(docker, node, request.engine === 'official');
     record.engine = official ? 'official' : 'builtin';
+    record.engineReason = engineReason(request.engine, official, node, record.encrypted);
+    log(`validation: engine ${record.engine}: ${record.engineReason}`);
+    step('validation', `Engine: ${record.engine} (${record.engineReason})`);
     const officialContext = (image: string) => ({ docker, node, image, runId: id, passphrase: request.passphrase, dockerSocket: deps.node.dockerSocket, step, log, signal });
     if (target instanceof HostTarget) target.image = await pickHelperImage(docker, node, id, true);
     await target.validate(request.includeLogs ? [record.fileName, record.logFileName] : [record.fileName]);
@@ -160,47 +173,31 @@ export async function runBackup(request: BackupRequest, deps: BackupDeps): Promi
       record.sha256 = w.sha256;
       step('write', `Wrote ${target.backupPath}/${record.fileName} (${w.size} bytes, sha256 ${w.sha256})`, 100, w.size);
     };
-    if (official && target instanceof HostTarget) {
-      // The spec's first form: the folder bind-mounted, `--file` under a temp name we publish.
-      const tmp = partialTarName(record.fileName, id);
-      const tmpLog = logNameFor(tmp);
-      try {
-        await officialBackup(officialContext(official), { kind: 'hostFile', hostPath: target.backupPath, fileName: tmp, includeLogs: request.includeLogs });
-        throwIfAborted(signal);
-        written = await target.publish(tmp, record.fileName);
-        if (request.includeLogs) await target.publish(tmpLog, record.logFileName);
-        wroteArchive(written);
-      } catch (err) {
-        await target.discard(partialTarName(record.fileName, id).replace(/\.tar$/i, '')).catch(() => undefined);
-        throw err;
+    // Archive and log both go to temp names and are published together at the end, so a
+    // failure or cancel at any point (even while the log is written) leaves neither.
+    const sink = await target.openFile(record.fileName);
+    let logSink: FileSink | undefined;
+    try {
+      if (official) {
+        written = await officialBackup(officialContext(official), sink);
+      } else {
+        const helperImage = await pickHelperImage(docker, node, id, false);
+        written = await builtinBackup({ docker, node, runId: id, helperImage, passphrase: request.passphrase, step, log, signal }, sink);
       }
-    } else {
-      // Archive and log both go to temp names and are published together at the end, so a
-      // failure or cancel at any point (even while the log is written) leaves neither.
-      const sink = await target.openFile(record.fileName);
-      let logSink: FileSink | undefined;
-      try {
-        if (official) {
-          written = (await officialBackup(officialContext(official), { kind: 'stdout', sink }))!;
-        } else {
-          const helperImage = await pickHelperImage(docker, node, id, false);
-          written = await builtinBackup({ docker, node, runId: id, helperImage, passphrase: request.passphrase, step, log, signal }, sink);
-        }
-        wroteArchive(written);
-        let logSize = 0;
-        if (request.includeLogs) {
-          log(`log: writing ${record.logFileName}${request.passphrase ? ' (encrypted)' : ''}`);
-          logSink = await target.openFile(record.logFileName);
-          logSize = (await writeBuffer(Buffer.from(logLines.join('\n') + '\n'), logSink, request.passphrase, signal)).size;
-        }
-        throwIfAborted(signal);
-        await sink.commit(written.size);
-        await logSink?.commit(logSize);
-      } catch (err) {
-        await sink.abort();
-        await logSink?.abort();
-        throw err;
+      wroteArchive(written);
+      let logSize = 0;
+      if (request.includeLogs) {
+        log(`log: writing ${record.logFileName}${request.passphrase ? ' (encrypted)' : ''}`);
+        logSink = await target.openFile(record.logFileName);
+        logSize = (await writeBuffer(Buffer.from(logLines.join('\n') + '\n'), logSink, request.passphrase, signal)).size;
       }
+      throwIfAborted(signal);
+      await sink.commit(written.size);
+      await logSink?.commit(logSize);
+    } catch (err) {
+      await sink.abort();
+      await logSink?.abort();
+      throw err;
     }
     record.backupState = 'SUCCESS';
     record.completed_at = new Date().toISOString();

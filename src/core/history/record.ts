@@ -25,6 +25,8 @@ export interface BackupRecord {
   sha256?: string;
   ucpVersion?: string;
   engine?: 'builtin' | 'official';
+  /** Why that engine ran (the engine setting, which image was on the node). */
+  engineReason?: string;
   /** Where the file lives: on the admin's machine, or in backupPath on nodeLocation. */
   location?: 'local' | 'host';
   /** Cluster name from the configuration. */

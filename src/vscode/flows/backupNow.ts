@@ -15,6 +15,7 @@ import type { StepName } from '../../core/progress';
 import type { Services } from '../services';
 import type { BackupTreeProvider, UcpNode } from '../tree/provider';
 import { pickCluster, pickManager } from './pick';
+import { revealFile } from './details';
 
 /** Non-interactive arguments (tests, keybindings). A passphrase is never taken from here. */
 export interface BackupNowArgs {
@@ -178,12 +179,12 @@ export async function backupNow(services: Services, tree: BackupTreeProvider, ar
 
   log.info(`Backup ${record.id} ${record.backupState}: ${where}`);
   const actions = record.location === 'local' ? [ACTION_VERIFY, ACTION_DETAILS, ACTION_REVEAL] : [ACTION_VERIFY, ACTION_DETAILS];
-  void vscode.window.showInformationMessage(`UCP backup ${record.fileName} completed on ${record.nodeLocation}.`, ...actions).then(async (action) => {
+  void vscode.window.showInformationMessage(`UCP backup ${record.fileName} completed on ${record.nodeLocation} (${record.engine ?? 'built-in'} engine).`, ...actions).then(async (action) => {
     const node: UcpNode = { kind: 'backup', cluster: c, record };
     if (action === ACTION_VERIFY) await vscode.commands.executeCommand('ucpBackup.verify', node);
     if (action === ACTION_DETAILS) await vscode.commands.executeCommand('ucpBackup.showDetails', node);
     if (action === ACTION_REVEAL && destination?.kind === 'local') {
-      await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(destination.path));
+      await revealFile(destination.path);
     }
   });
   return record;

@@ -136,5 +136,6 @@ export async function forgetPassphrase(services: Services, arg?: UcpNode): Promi
   const cluster = arg && 'cluster' in arg ? arg.cluster : await pickCluster(services);
   if (!cluster) return;
   const had = await services.passphrases.forget(cluster.name);
+  services.log.info(had ? `Forgot the stored backup passphrase of ${cluster.name}.` : `No backup passphrase was stored for ${cluster.name}.`);
   void vscode.window.showInformationMessage(had ? `Forgot the backup passphrase of ${cluster.name}.` : `No passphrase was stored for ${cluster.name}.`);
 }

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { ClusterConfig, NodeConfig } from '../../core/config';
 import type { ManagerStatus } from '../../core/docker/discovery';
 import type { Services } from '../services';
-import { nodePresentation } from '../tree/presentation';
+import { engineLine, nodePresentation } from '../tree/presentation';
 
 export async function pickCluster(services: Services, name?: string): Promise<ClusterConfig | undefined> {
   if (name) return services.cluster(name);
@@ -34,7 +34,7 @@ export async function pickManager(services: Services, cluster: ClusterConfig): P
   }
   if (ready.length === 1) return { node: ready[0].nodeConfig!, status: ready[0] };
   const picked = await vscode.window.showQuickPick(
-    ready.map((m) => ({ label: m.name, description: nodePresentation(m).description, m })),
+    ready.map((m) => ({ label: m.name, description: nodePresentation(m).description, detail: engineLine(m, services.engine()), m })),
     { title: 'Manager node', placeHolder: 'Back up from which manager? (UCP stores the same data on all managers)', ignoreFocusOut: true },
   );
   return picked ? { node: picked.m.nodeConfig!, status: picked.m } : undefined;

@@ -50,7 +50,20 @@ function discoveredLine(m: ManagerStatus): string {
   return `Found in the swarm, not configured: reached${at} with ${m.discoveredVia}'s SSH settings`;
 }
 
-export function nodePresentation(m: ManagerStatus): Presentation {
+/**
+ * Which engine a backup from this node would use under the `ucpBackup.engine` setting, and why
+ * (the same rule as runBackup's engine choice). Both keep the passphrase on this machine.
+ */
+export function engineLine(m: ManagerStatus, engine: 'auto' | 'builtin' | 'official' = 'auto'): string {
+  if (!m.ucp.installed) return '';
+  const img = m.ucp.officialImage;
+  if (engine === 'builtin') return 'Backup engine: built-in (setting ucpBackup.engine = builtin)';
+  if (img) return `Backup engine: official ${img} (${engine === 'auto' ? 'auto: the image is on this node' : 'setting'}), run with --no-passphrase; encrypted on this machine`;
+  if (engine === 'official') return `Backup engine: official, but no docker/ucp:${m.ucp.version ?? '?'} image on this node: a backup here fails`;
+  return `Backup engine: built-in (auto: no docker/ucp:${m.ucp.version ?? '?'} image on this node)`;
+}
+
+export function nodePresentation(m: ManagerStatus, engine: 'auto' | 'builtin' | 'official' = 'auto'): Presentation {
   const kind = nodeKind(m);
   const look = NODE_ICONS[kind];
   const parts: string[] = [];
@@ -66,6 +79,7 @@ export function nodePresentation(m: ManagerStatus): Presentation {
     m.engineVersion ? `Docker Engine ${m.engineVersion}` : '',
     m.ucp.installed ? `UCP ${m.ucp.version ?? '(version unknown)'}${m.ucp.namespace ? ` (${m.ucp.namespace} images)` : ''}` : 'UCP not installed',
     m.selinux ? 'SELinux enabled: backups run with --security-opt label=disable' : '',
+    engineLine(m, engine),
     m.error ?? '',
   ]
     .filter(Boolean)

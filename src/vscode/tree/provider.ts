@@ -90,7 +90,7 @@ export class BackupTreeProvider implements vscode.TreeDataProvider<UcpNode>, vsc
         return item;
       }
       case 'node': {
-        const p = nodePresentation(node.status);
+        const p = nodePresentation(node.status, this.services.engine());
         return this.itemFrom(p, `node:${node.cluster.name}:${p.label}`, vscode.TreeItemCollapsibleState.None);
       }
       case 'backups': {
