@@ -74,7 +74,8 @@ export const command: CliCommand = async (argv, io, signal) => {
   });
   let last: BackupRecord | undefined;
   try {
-    const docker = await pool.get(node).docker();
+    const session = pool.get(node);
+    const docker = await session.docker();
     const record = await runBackup(
       { destination, passphrase, noPassphrase: !!values['no-passphrase'], includeLogs: !!values['include-logs'], engine, overwrite: !!values.overwrite },
       {
@@ -85,6 +86,7 @@ export const command: CliCommand = async (argv, io, signal) => {
         onProgress: (e) => io.stderr.write(`[${e.step}]${e.percent !== undefined ? ` ${String(e.percent).padStart(3)}%` : ''} ${e.message}\n`),
         log: values.verbose ? (l) => io.stderr.write(`${l}\n`) : undefined,
         onRecord: (r) => (last = r),
+        linkLostSince: (t) => session.connectionLostSince(t),
       },
     );
     if (values.json) printJson(io, record);

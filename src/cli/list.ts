@@ -2,7 +2,7 @@
 import type { CliCommand } from './common';
 import { loadCluster, parse, printJson } from './common';
 import { SessionPool } from '../core/ssh/sessionPool';
-import { listBackups } from '../core/history/backupHistory';
+import { listHistory } from '../core/history/backupHistory';
 import { connectAny } from '../core/history/anyManager';
 
 const HELP = `Usage: ucp-backup list --config FILE [--cluster NAME] [--json] [--accept-new-host-keys]
@@ -21,7 +21,9 @@ export const command: CliCommand = async (argv, io) => {
   try {
     const { docker, warning } = await connectAny(cluster, pool);
     if (warning) io.stderr.write(`ucp-backup: ${warning}\n`);
-    const records = await listBackups(cluster, docker);
+    const { records, malformed } = await listHistory(cluster, docker);
+    // Reported, never fatal: one record another version or a hand edit broke must not hide the others.
+    for (const m of malformed) io.stderr.write(`ucp-backup: skipped a malformed record (${m.source}: ${m.problem}); remove it with \`docker config rm ${m.source.replace(/^swarm config /, '')}\` once you no longer need it\n`);
     if (values.json) {
       printJson(io, records);
       return 0;

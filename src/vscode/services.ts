@@ -48,7 +48,10 @@ export class Services {
   /** Clusters from the setting and the clusters file, validated. Throws ConfigError for the tree to show. */
   clusterEntries(): ClusterEntry[] {
     const config = vscode.workspace.getConfiguration('ucpBackup');
-    return loadClusters(config.get<unknown>('clusters') ?? [], configFilePath(config.get<string>('configFile')));
+    // User settings only (the package.json scope is "application" too): a repository's
+    // .vscode/settings.json must never point the extension at its own hosts, keys or files.
+    const user = <T>(key: string): T | undefined => config.inspect<T>(key)?.globalValue;
+    return loadClusters(user<unknown>('clusters') ?? [], configFilePath(user<string>('configFile')));
   }
 
   clusters(): ClusterConfig[] {

@@ -24,6 +24,15 @@ const FIXTURE = 'fixture-backup.tar';
 /** Entries of a UCP 3.2.4 backup of the test cluster (spec: certificates, etcd, auth store…). */
 const MIN_ENTRIES = 27;
 
+/**
+ * What a cloned repository could carry in .vscode/settings.json to point the extension at its
+ * own hosts and files: ignored (cluster settings are read from user settings only).
+ */
+const HOSTILE_WORKSPACE_SETTINGS = {
+  'ucpBackup.clusters': [{ name: 'evil-workspace-cluster', nodes: [{ name: 'evil-node', host: '127.0.0.99', identityFile: '/root/.ssh/id_ed25519' }] }],
+  'ucpBackup.configFile': '/nonexistent/evil-clusters.json',
+};
+
 const work = mkdtempSync(join(tmpdir(), 'ucp-e2e-work-'));
 let s: CodeServerSession;
 /** An encrypted backup made with the CLI before the tests, for the details test (which so needs no other test). */
@@ -41,7 +50,7 @@ before(async () => {
   const fixture = join(work, FIXTURE);
   await cliBackup(fixture, false);
   await cliBackup(join(work, DETAILS_BACKUP), true);
-  s = await CodeServerSession.start({ workspaceFiles: { [FIXTURE]: { copyFrom: fixture } } });
+  s = await CodeServerSession.start({ workspaceFiles: { [FIXTURE]: { copyFrom: fixture }, '.vscode/settings.json': Buffer.from(JSON.stringify(HOSTILE_WORKSPACE_SETTINGS)) } });
 });
 
 after(async () => {
@@ -100,6 +109,10 @@ test('the tree shows the demo cluster with its 3 managers on UCP 3.2.4', async (
       `the 3 managers with UCP ${UCP_VERSION} in the tree`,
     );
     const rows = await s.treeTexts();
+    // The workspace's own settings name another cluster and clusters file: neither is used.
+    assert.ok(!rows.some((r) => /evil|invalid|Cannot read the clusters file/.test(r)), `the workspace's settings were ignored:\n${rows.join('\n')}`);
+    const roots = (await s.page.locator('.part.sidebar .monaco-list-row[aria-level="1"]').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+    assert.ok(roots.length === 1 && roots[0].startsWith('demo'), `one cluster, the user's: ${roots.join(' | ')}`);
     const managers = rows.filter((r) => /^manager\d/.test(r));
     assert.equal(managers.length, 3, rows.join('\n'));
     for (const m of MANAGERS) assert.ok(managers.some((r) => r.startsWith(`${m}UCP ${UCP_VERSION}`)), `${m} with UCP ${UCP_VERSION} in:\n${rows.join('\n')}`);

@@ -8,7 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { chromium, type Browser, type FrameLocator, type Locator, type Page } from 'playwright-core';
 import { ROOT } from './cli';
 
@@ -141,6 +141,7 @@ export class CodeServerSession {
     const workspace = join(dir, 'workspace');
     for (const d of [join(userDataDir, 'User'), extensionsDir, workspace, join(dir, 'xdg-config'), join(dir, 'xdg-data')]) mkdirSync(d, { recursive: true });
     for (const [name, content] of Object.entries(opts.workspaceFiles ?? {})) {
+      mkdirSync(dirname(join(workspace, name)), { recursive: true });
       if (Buffer.isBuffer(content)) writeFileSync(join(workspace, name), content);
       else cpSync(content.copyFrom, join(workspace, name));
     }

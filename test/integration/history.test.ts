@@ -19,7 +19,7 @@ const pool = new SessionPool();
 const { dir } = workDir('ucp-backup-history-');
 const env = { UCP_BACKUP_STATE_DIR: join(dir, 'state') };
 /** Ours, beyond the spec's fields. */
-const OURS = ['size', 'sha256', 'ucpVersion', 'engine', 'location', 'cluster'];
+const OURS = ['size', 'sha256', 'ucpVersion', 'engine', 'engineReason', 'authStorePaused', 'location', 'cluster'];
 const states: BackupRecord[] = [];
 let record: BackupRecord;
 

@@ -29,3 +29,13 @@ test('activation is lazy and the extension bundle keeps vscode external', () => 
   assert.match(bundle, /require\("vscode"\)/);
   assert.equal(pkg.bin['ucp-backup'], './dist/cli.js');
 });
+
+test('the cluster settings cannot come from a workspace, and untrusted workspaces are declared deliberately', () => {
+  const props = pkg.contributes.configuration.properties ?? pkg.contributes.configuration[0].properties;
+  for (const key of ['ucpBackup.clusters', 'ucpBackup.configFile']) assert.equal(props[key].scope, 'application', `${key} is user-settings only`);
+  assert.equal(pkg.capabilities?.untrustedWorkspaces?.supported, true);
+  assert.match(pkg.capabilities.untrustedWorkspaces.description, /user settings only/);
+  // And the code reads them so too, whatever the scope: services.ts takes inspect().globalValue.
+  const services = readFileSync(join(ROOT, 'src', 'vscode', 'services.ts'), 'utf8');
+  assert.match(services, /config\.inspect<T>\(key\)\?\.globalValue/);
+});

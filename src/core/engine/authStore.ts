@@ -14,6 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type Docker from 'dockerode';
 import type { ArchiveWriter } from './archiveWriter';
+import type { BackupRecord } from '../history/record';
 import { BackupStepError } from './errors';
 import { createVolumeReader, type HelperOptions } from './volumeEntries';
 import { removeQuietly, dockerMessage } from './dockerStreams';
@@ -27,7 +28,8 @@ export async function authStoreDump(
   entryName: string,
   writer: ArchiveWriter,
   log: (l: string) => void,
-  onPause: (paused: boolean) => void,
+  /** Awaited before the pause (true: the run's record says so first, for crash recovery) and after the unpause (false). */
+  onPause: (paused: boolean) => Promise<void> | void,
   signal?: AbortSignal,
 ): Promise<number> {
   const info = await authStore.inspect();
@@ -38,10 +40,11 @@ export async function authStoreDump(
   const reader = await createVolumeReader(docker, [mount.Name], helper, 'auth');
   let paused = false;
   try {
+    // Paused by someone else already: copy as it is, and leave it paused.
     if (info.State.Running && !info.State.Paused) {
+      await onPause(true);
       await authStore.pause();
       paused = true;
-      onPause(true);
       log('rethinkdb: ucp-auth-store paused for a consistent copy of its data');
     }
     const src = (await reader.getArchive({ path: `/${mount.Name}/.`, abortSignal: signal } as { path: string })) as unknown as Readable;
@@ -51,9 +54,14 @@ export async function authStoreDump(
     throw new BackupStepError('rethinkdb', `copying the auth store failed: ${dockerMessage(err)}`, undefined, { cause: err });
   } finally {
     if (paused) {
-      await authStore.unpause().catch((err) => log(`rethinkdb: could not unpause ucp-auth-store: ${dockerMessage(err)} — run: docker unpause ucp-auth-store`));
-      onPause(false);
-      log('rethinkdb: ucp-auth-store unpaused');
+      const resumed = await authStore.unpause().then(
+        () => true,
+        (err) => (log(`rethinkdb: could not unpause ucp-auth-store: ${dockerMessage(err)} — run: docker unpause ucp-auth-store`), false),
+      );
+      if (resumed) {
+        log('rethinkdb: ucp-auth-store unpaused');
+        await Promise.resolve(onPause(false)).catch(() => undefined);
+      }
     }
     await removeQuietly(reader);
   }
@@ -68,13 +76,22 @@ export async function authStoreDump(
 
 /**
  * A run killed during the copy (SIGKILL: no `finally`) leaves ucp-auth-store paused, and UCP
- * logins hang. The next backup, holding the lock, knows no backup is copying it and resumes it.
+ * logins hang. The next backup, holding the lock, knows no backup is copying it; it resumes it
+ * only when a record of ours says that run paused it (`authStorePaused`, set before pausing):
+ * a pause made by someone else (an admin, another tool) is theirs and is left alone.
+ * Returns the records whose pause it undid, with the flag cleared, for the caller to store.
  */
-export async function unpauseAuthStoreLeftPaused(docker: Docker, authStoreId: string | undefined, log: (l: string) => void): Promise<void> {
-  if (!authStoreId) return;
+export async function unpauseAuthStoreLeftPaused(docker: Docker, authStoreId: string | undefined, others: BackupRecord[], log: (l: string) => void): Promise<BackupRecord[]> {
+  if (!authStoreId) return [];
   const c = docker.getContainer(authStoreId);
   const info = await c.inspect();
-  if (!info.State.Paused) return;
+  if (!info.State.Paused) return [];
+  const ours = others.filter((r) => r.authStorePaused);
+  if (ours.length === 0) {
+    log('validation: ucp-auth-store is paused, not by a backup of ours: left paused (the copy works while it is paused)');
+    return [];
+  }
   await c.unpause();
-  log('validation: ucp-auth-store was left paused by an interrupted backup; unpaused it');
+  log(`validation: ucp-auth-store was left paused by interrupted backup ${ours.map((r) => r.id).join(', ')}; unpaused it`);
+  return ours.map((r) => ({ ...r, authStorePaused: false }));
 }

@@ -22,6 +22,8 @@ export interface EngineContext {
   /** Image already on the node for never-started helper containers. */
   helperImage: string;
   passphrase?: string;
+  /** Stores "this run has ucp-auth-store paused" (true, before the pause) and clears it (false). */
+  markAuthStorePaused?(paused: boolean): Promise<void>;
   step(step: StepName, message: string, percent?: number, bytes?: number): void;
   log(line: string): void;
   signal?: AbortSignal;
@@ -95,7 +97,10 @@ export async function builtinBackup(ctx: EngineContext, sink: FileSink): Promise
 
     ctx.step('rethinkdb', 'Backing up the auth store (ucp-auth-store is paused during the copy)', AT.rethinkdb, writer.dataBytes);
     const auth = docker.getContainer(findContainer(node, 'ucp-auth-store').id);
-    await authStoreDump(docker, auth, { image: ctx.helperImage, runId: ctx.runId, selinux: node.selinux }, `${dir}auth-store.tar.gz`, writer, ctx.log, (p) => (authPaused ||= p), signal);
+    await authStoreDump(docker, auth, { image: ctx.helperImage, runId: ctx.runId, selinux: node.selinux }, `${dir}auth-store.tar.gz`, writer, ctx.log, async (p) => {
+      authPaused ||= p;
+      await ctx.markAuthStorePaused?.(p);
+    }, signal);
 
     ctx.step('write', ctx.passphrase ? 'Encrypting and writing the archive' : 'Writing the archive', AT.write, writer.dataBytes);
     const manifest: Manifest = {

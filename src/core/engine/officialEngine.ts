@@ -27,6 +27,12 @@ import { encryptStream } from '../archive/pgp';
 /** The spec's `--name ucp`. */
 export const OFFICIAL_CONTAINER_NAME = 'ucp';
 
+/** How long removing the image's container may take before the run goes on without it. */
+const REMOVE_WAIT_MS = 15_000;
+
+/** How long the exit status may take after the image's output ended. */
+const EXIT_WAIT_MS = 30_000;
+
 /** How long a cancelled official run may take to clean up after SIGTERM. */
 const KILL_GRACE_MS = 15_000;
 
@@ -198,7 +204,15 @@ export async function officialBackup(ctx: OfficialContext, sink: FileSink): Prom
     const split = demux(stream, stdout, stderr).then(() => stdout.end());
     const body = ctx.passphrase !== undefined ? await encryptStream(stdout, ctx.passphrase) : stdout;
     await Promise.all([split, pipeline(body, counted, sink.stream)]);
-    const { StatusCode } = await exited;
+    // The exit status follows the end of the output at once; a wait whose connection died can
+    // stay pending for ever, so it is bounded.
+    let waitTimer: NodeJS.Timeout | undefined;
+    const { StatusCode } = await Promise.race([
+      exited,
+      new Promise<never>((_, reject) => {
+        waitTimer = setTimeout(() => reject(new BackupStepError('write', `${ctx.image} ended its output but its exit status did not arrive within ${EXIT_WAIT_MS / 1000} s`)), EXIT_WAIT_MS);
+      }),
+    ]).finally(() => clearTimeout(waitTimer));
     throwIfAborted(signal);
     if (StatusCode !== 0) throw new BackupStepError('write', `${ctx.image} backup exited with code ${StatusCode}${lastError ? `: ${lastError}` : ''}`);
     // An exit 0 with nothing on stdout is not a backup.
@@ -212,7 +226,18 @@ export async function officialBackup(ctx: OfficialContext, sink: FileSink): Prom
     signal?.removeEventListener('abort', onAbort);
     clearTimeout(killTimer);
     stream?.destroy();
-    // --rm removes it on exit; make sure a killed or failed run leaves nothing either.
-    await container.remove({ force: true }).catch(() => undefined);
+    // --rm removes it on exit; make sure a killed or failed run leaves nothing either. Bounded:
+    // after a lost connection dockerd holds the removal until the node's end of the dead
+    // attach connection closes; then --rm finishes it (and the next run removes a leftover).
+    let removeTimer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      container.remove({ force: true }).catch(() => undefined),
+      new Promise<void>((resolve) => {
+        removeTimer = setTimeout(() => {
+          ctx.log(`official: the ${OFFICIAL_CONTAINER_NAME} container on ${ctx.node.hostname} was not removed within ${REMOVE_WAIT_MS / 1000} s; --rm removes it once its old connection closes there, or the next backup does`);
+          resolve();
+        }, REMOVE_WAIT_MS);
+      }),
+    ]).finally(() => clearTimeout(removeTimer));
   }
 }

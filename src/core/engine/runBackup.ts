@@ -51,6 +51,11 @@ export interface BackupDeps {
   localHistory?: LocalHistory;
   /** Called with a copy of the record each time it is stored (IN_PROGRESS, then SUCCESS | FAILED). */
   onRecord?: (record: BackupRecord) => void;
+  /**
+   * The loss of the node's connection since a time, if any (NodeSession.connectionLostSince):
+   * what a failure it caused is reported as, instead of "socket hang up" or "Premature close".
+   */
+  linkLostSince?: (since: number) => Error | undefined;
 }
 
 export const CANCELLED_ERROR = 'cancelled by user';
@@ -89,6 +94,7 @@ function shortErrorOf(err: unknown, signal?: AbortSignal): string {
 
 export async function runBackup(request: BackupRequest, deps: BackupDeps): Promise<BackupRecord> {
   checkRequest(request);
+  const startedAt = Date.now();
   const { docker, signal } = deps;
   const local = deps.localHistory ?? new LocalHistory();
   const logLines: string[] = [];
@@ -143,7 +149,8 @@ export async function runBackup(request: BackupRequest, deps: BackupDeps): Promi
     // We hold the cluster-wide lock, so helpers of any other backup run belong to a killed one.
     const stale = await removeLeftoverHelpers(docker, async (runId) => runId !== id && !!(await getClusterRecord(docker, runId).catch(() => undefined)));
     if (stale) log(`validation: removed ${stale} helper container(s) left by an interrupted backup`);
-    await unpauseAuthStoreLeftPaused(docker, node.containers.find((c) => c.name === 'ucp-auth-store')?.id, log);
+    const resumed = await unpauseAuthStoreLeftPaused(docker, node.containers.find((c) => c.name === 'ucp-auth-store')?.id, (await listClusterRecords(docker)).filter((r) => r.id !== id), log);
+    for (const r of resumed) await updateClusterRecord(docker, r).catch((err) => log(`history: could not update record ${r.id}: ${(err as Error).message}`));
 
     const official = request.engine === 'builtin' ? undefined : await findOfficialImage(docker, node, request.engine === 'official');
     record.engine = official ? 'official' : 'builtin';
@@ -182,7 +189,13 @@ export async function runBackup(request: BackupRequest, deps: BackupDeps): Promi
         written = await officialBackup(officialContext(official), sink);
       } else {
         const helperImage = await pickHelperImage(docker, node, id, false);
-        written = await builtinBackup({ docker, node, runId: id, helperImage, passphrase: request.passphrase, step, log, signal }, sink);
+        const markAuthStorePaused = async (paused: boolean) => {
+          record.authStorePaused = paused;
+          // Stored before the pause, or a crash would leave a pause nobody may undo.
+          if (paused) await updateClusterRecord(docker, record);
+          else await updateClusterRecord(docker, record).catch((err) => log(`history: could not update the cluster record: ${(err as Error).message}`));
+        };
+        written = await builtinBackup({ docker, node, runId: id, helperImage, passphrase: request.passphrase, markAuthStorePaused, step, log, signal }, sink);
       }
       wroteArchive(written);
       let logSize = 0;
@@ -203,7 +216,8 @@ export async function runBackup(request: BackupRequest, deps: BackupDeps): Promi
     record.completed_at = new Date().toISOString();
     await save();
     return record;
-  } catch (err) {
+  } catch (caught) {
+    const err = (!signal?.aborted && deps.linkLostSince?.(startedAt)) || caught;
     record.backupState = 'FAILED';
     record.shortError = err instanceof BackupRunningError ? `another backup is running (${err.holder.owner} on ${err.holder.host}, since ${err.holder.since})` : shortErrorOf(err, signal);
     record.completed_at = new Date().toISOString();
@@ -214,6 +228,9 @@ export async function runBackup(request: BackupRequest, deps: BackupDeps): Promi
     throw new UcpError(`Backup ${id} failed: ${record.shortError}`, 'See the log (--include-logs or the progress output) for the failing step.', 1, { cause: err });
   } finally {
     await target.close().catch(() => undefined);
+    // Whatever this run started and a failure cut short (the official image's own helpers, when
+    // the image was killed): none of it outlives the run.
+    await removeLeftoverHelpers(docker, async (runId) => runId === id).catch((err) => log(`cleanup: could not remove the helper containers of this run: ${(err as Error).message}`));
     await lock?.release().catch((err) => log(`lock: could not release: ${(err as Error).message}`));
   }
 }

@@ -5,7 +5,7 @@
  * version (optimistic concurrency; a stale version is retried with a fresh read).
  */
 import type Docker from 'dockerode';
-import type { BackupRecord } from './record';
+import { checkRecord, type BackupRecord, type MalformedRecord } from './record';
 import { statusCode } from '../engine/dockerStreams';
 
 export const RECORD_PREFIX = 'ucp-backup.record.';
@@ -18,12 +18,14 @@ interface ConfigInfo {
   Spec: { Name: string; Labels?: Record<string, string>; Data?: string };
 }
 
-function parseRecord(c: ConfigInfo): BackupRecord | undefined {
+function parseRecord(c: ConfigInfo): { record: BackupRecord } | { problem: string } {
+  let value: unknown;
   try {
-    return JSON.parse(c.Spec.Labels?.[RECORD_LABEL] ?? '') as BackupRecord;
+    value = JSON.parse(c.Spec.Labels?.[RECORD_LABEL] ?? '');
   } catch {
-    return undefined;
+    return { problem: `its ${RECORD_LABEL} label is not JSON` };
   }
+  return checkRecord(value);
 }
 
 export async function createClusterRecord(docker: Docker, record: BackupRecord): Promise<void> {
@@ -52,14 +54,27 @@ export async function updateClusterRecord(docker: Docker, record: BackupRecord):
   }
 }
 
-export async function listClusterRecords(docker: Docker): Promise<BackupRecord[]> {
+/** Every record in the swarm, and the ones that are not records in shape (never used, reported). */
+export async function readClusterHistory(docker: Docker): Promise<{ records: BackupRecord[]; malformed: MalformedRecord[] }> {
   const list = (await docker.listConfigs({ filters: { label: [`${KIND_LABEL}=record`] } })) as unknown as ConfigInfo[];
-  return list.map(parseRecord).filter((r): r is BackupRecord => !!r);
+  const records: BackupRecord[] = [];
+  const malformed: MalformedRecord[] = [];
+  for (const c of list) {
+    const r = parseRecord(c);
+    if ('record' in r) records.push(r.record);
+    else malformed.push({ source: `swarm config ${c.Spec.Name}`, problem: r.problem });
+  }
+  return { records, malformed };
+}
+
+export async function listClusterRecords(docker: Docker): Promise<BackupRecord[]> {
+  return (await readClusterHistory(docker)).records;
 }
 
 export async function getClusterRecord(docker: Docker, id: string): Promise<BackupRecord | undefined> {
   try {
-    return parseRecord((await docker.getConfig(RECORD_PREFIX + id).inspect()) as ConfigInfo);
+    const r = parseRecord((await docker.getConfig(RECORD_PREFIX + id).inspect()) as ConfigInfo);
+    return 'record' in r ? r.record : undefined;
   } catch (err) {
     if (statusCode(err) === 404) return undefined;
     throw err;

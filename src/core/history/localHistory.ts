@@ -6,7 +6,7 @@
 import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { BackupRecord } from './record';
+import { checkRecord, type BackupRecord } from './record';
 
 export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.UCP_BACKUP_STATE_DIR) return env.UCP_BACKUP_STATE_DIR;
@@ -37,8 +37,8 @@ export class LocalHistory {
     for (const line of text.split('\n')) {
       if (!line.trim()) continue;
       try {
-        const r = JSON.parse(line) as BackupRecord;
-        if (r?.id) byId.set(r.id, r);
+        const r = checkRecord(JSON.parse(line));
+        if ('record' in r) byId.set(r.record.id, r.record);
       } catch {
         // A line cut short by a crash: skip it, keep the rest.
       }

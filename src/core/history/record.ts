@@ -31,6 +31,8 @@ export interface BackupRecord {
   location?: 'local' | 'host';
   /** Cluster name from the configuration. */
   cluster?: string;
+  /** Set while this run has ucp-auth-store paused (before the pause, cleared after): what lets a later run undo a pause a crash left, and only that one. */
+  authStorePaused?: boolean;
 }
 
 /** The spec's fields, in the spec's order (the webview header and API fixture use it). */
@@ -46,3 +48,32 @@ export const SPEC_FIELDS = [
   'created_at',
   'completed_at',
 ] as const satisfies readonly (keyof BackupRecord)[];
+
+/** A record in the store that is not one of ours in shape (another version, a hand edit). */
+export interface MalformedRecord {
+  /** Where it is: the swarm config's name, or the local history file. */
+  source: string;
+  /** What is wrong with it, in a few words. */
+  problem: string;
+}
+
+const STATES: readonly string[] = ['IN_PROGRESS', 'SUCCESS', 'FAILED'];
+const STRING_FIELDS = ['id', 'fileName', 'logFileName', 'backupPath', 'nodeLocation', 'shortError', 'created_at', 'completed_at'] as const;
+
+/**
+ * Checks that a parsed value has the spec's fields with the spec's types; a record that does not
+ * is reported, never used (one bad record must not break the list of the others).
+ */
+export function checkRecord(value: unknown): { record: BackupRecord } | { problem: string } {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { problem: `not a record but ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}` };
+  }
+  const v = value as Record<string, unknown>;
+  const missing = STRING_FIELDS.filter((f) => typeof v[f] !== 'string');
+  if (missing.length) return { problem: `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing or not text` };
+  if (!v.id) return { problem: 'its id is empty' };
+  if (typeof v.encrypted !== 'boolean') return { problem: 'encrypted is missing or not true/false' };
+  if (!STATES.includes(v.backupState as string)) return { problem: `backupState is ${JSON.stringify(v.backupState)}, not IN_PROGRESS, SUCCESS or FAILED` };
+  if (v.size !== undefined && typeof v.size !== 'number') return { problem: 'size is not a number' };
+  return { record: value as BackupRecord };
+}

@@ -84,6 +84,16 @@ function hintFor(reason: ConnectError['reason']): string {
   }
 }
 
+/**
+ * An established connection went away under a running operation: keepalive got no answer (a
+ * frozen node or network), or the node closed it. Exit 1: for a backup that means FAILED.
+ */
+export class ConnectionLostError extends UcpError {
+  constructor(readonly node: string, readonly detail: string, readonly at: number = Date.now()) {
+    super(`The SSH connection to ${node} was lost (${detail}).`, 'Nothing was published. Check that the node and the network answer (ssh to it), then run it again.', 1);
+  }
+}
+
 export class DockerSocketPermissionError extends UcpError {
   constructor(readonly node: string, readonly username: string, readonly socketPath: string) {
     super(`User "${username}" on ${node} may not use the Docker socket ${socketPath} (permission denied).`,

@@ -6,7 +6,7 @@
  */
 import { connect as netConnect } from 'node:net';
 import { Agent, type AgentOptions, type ClientRequest, type ClientRequestArgs } from 'node:http';
-import type { Duplex } from 'node:stream';
+import { Duplex } from 'node:stream';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import Dockerode from 'dockerode';
 import type { NodeConfig } from '../config';
@@ -17,6 +17,7 @@ import { appendKnownHost, checkHostKey, fingerprintOf, keyTypeOfBlob, knownKeyTy
 import {
   AuthFailedError,
   ConnectError,
+  ConnectionLostError,
   DockerSocketNotFoundError,
   DockerSocketPermissionError,
   HostKeyChangedError,
@@ -43,7 +44,10 @@ export interface SessionOptions {
   acceptUnknownHostKeys?: boolean;
   /** TCP connect + SSH handshake + auth, per hop. Default 15 s. */
   connectTimeoutMs?: number;
-  /** SSH keepalive interval; a dead connection is noticed after 3 unanswered. Default 15 s. */
+  /**
+   * SSH keepalive interval (OpenSSH's ServerAliveInterval); a dead connection is noticed after 3
+   * unanswered. Default: $UCP_BACKUP_SSH_KEEPALIVE_MS, else 15 s.
+   */
   keepaliveIntervalMs?: number;
   /** Diagnostic lines (never secrets). */
   log?(line: string): void;
@@ -60,6 +64,11 @@ const HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-n
 
 function algorithmsFor(keyType: string): string[] {
   return keyType === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [keyType];
+}
+
+function keepaliveFromEnv(): number | undefined {
+  const v = Number(process.env.UCP_BACKUP_SSH_KEEPALIVE_MS);
+  return Number.isFinite(v) && v >= 100 ? v : undefined;
 }
 
 function shellQuote(s: string): string {
@@ -108,6 +117,10 @@ export class NodeSession {
   private resolved?: ResolvedNode;
   private readonly keys: KeyCache = new Map();
   private closed = false;
+  /** Channels open on the current connection (Docker API calls, archive streams, exec sockets). */
+  private readonly channels = new Set<ClientChannel>();
+  /** Why the last connection went away under open channels, and when. */
+  private lost?: ConnectionLostError;
 
   constructor(
     readonly node: NodeConfig,
@@ -152,6 +165,7 @@ export class NodeSession {
       const client = await this.handshake(target, sock, false);
       this.jumpClients = opened;
       this.client = client;
+      let lastError: (Error & { level?: string }) | undefined;
       const dropped = () => {
         if (this.client !== client) return;
         this.log('connection closed; it will be reopened on next use');
@@ -159,11 +173,32 @@ export class NodeSession {
         this.agent?.destroy(); // pooled channels died with the connection
         for (const j of this.jumpClients) j.end();
         this.jumpClients = [];
+        // ssh2 ends the readable side of open channels with a plain EOF when the connection
+        // dies, so a stream in flight looks finished (or hangs waiting on a write) instead of
+        // failing. Fail each one with the real cause.
+        if (this.channels.size && !this.closed) {
+          const keepalive = this.options.keepaliveIntervalMs ?? keepaliveFromEnv() ?? 15_000;
+          const detail = lastError?.level === 'client-timeout' || /keepalive/i.test(lastError?.message ?? '')
+            ? `it stopped answering: no reply to 3 keepalives ${Math.round(keepalive / 100) / 10} s apart`
+            : lastError ? `connection closed: ${lastError.message}` : 'the node closed the connection';
+          this.lost = new ConnectionLostError(this.name, detail);
+          // Stream destroy with the error (ssh2's own Channel.destroy drops its argument), so a
+          // reader (`for await`, pipeline) fails with it; the no-op listener keeps a channel
+          // nobody listens on (a hijacked attach socket) from making it an uncaught error.
+          for (const ch of this.channels) {
+            if (ch.listenerCount('error') === 0) ch.on('error', () => undefined);
+            Duplex.prototype.destroy.call(ch, this.lost);
+          }
+        }
+        this.channels.clear();
       };
       client.on('close', dropped);
       client.on('end', dropped);
       // Errors after ready (keepalive timeout, reset) end in 'close'; don't crash on them.
-      client.on('error', (err) => this.log(`connection error: ${err.message}`));
+      client.on('error', (err) => {
+        lastError = err;
+        this.log(`connection error: ${err.message}`);
+      });
       return client;
     } catch (err) {
       for (const c of opened) c.end();
@@ -277,7 +312,7 @@ export class NodeSession {
         username: ep.username,
         hostVerifier: verify as ConnectConfig['hostVerifier'],
         algorithms: { serverHostKey: hostKeyAlgorithms as never },
-        keepaliveInterval: this.options.keepaliveIntervalMs ?? 15_000,
+        keepaliveInterval: this.options.keepaliveIntervalMs ?? keepaliveFromEnv() ?? 15_000,
         keepaliveCountMax: 3,
         authHandler: (_left: unknown, _partial: unknown, next: (m: unknown) => void) => {
           const m = methods.shift();
@@ -311,13 +346,24 @@ export class NodeSession {
     return new ConnectError(ep, 'other', err.message, { cause: err });
   }
 
+  /**
+   * The loss of a connection under open channels since `since` (ms epoch), if one happened:
+   * errors of operations it cut short ("socket hang up", "Premature close") say less than this.
+   */
+  connectionLostSince(since: number): ConnectionLostError | undefined {
+    return this.lost && this.lost.at >= since ? this.lost : undefined;
+  }
+
   /** A raw stream to a Unix socket on the node (the Docker socket, usually). */
   async openSocketStream(path: string = this.endpoint.dockerSocket): Promise<Duplex> {
     const client = await this.connect();
     try {
-      return await new Promise<ClientChannel>((resolve, reject) => {
-        client.openssh_forwardOutStreamLocal(path, (err, ch) => (err ? reject(err) : resolve(ch)));
+      const ch = await new Promise<ClientChannel>((resolve, reject) => {
+        client.openssh_forwardOutStreamLocal(path, (err, c) => (err ? reject(err) : resolve(c)));
       });
+      this.channels.add(ch);
+      ch.once('close', () => this.channels.delete(ch));
+      return ch;
     } catch (err) {
       throw await this.explainForwardFailure(path, err as Error & { reason?: number });
     }

@@ -151,6 +151,7 @@ export async function backupNow(services: Services, tree: BackupTreeProvider, ar
           node: n,
           signal: abort.signal,
           log: (line) => log.info(line),
+          linkLostSince: (t) => services.pool.get(n).connectionLostSince(t),
           onProgress: (ev) => {
             const increment = ev.percent !== undefined && ev.percent > last ? ev.percent - last : undefined;
             if (ev.percent !== undefined) last = Math.max(last, ev.percent);

@@ -7,15 +7,20 @@
 import type Docker from 'dockerode';
 import type { ClusterConfig } from '../../core/config';
 import { describeError } from '../../core/errors';
-import { listBackups } from '../../core/history/backupHistory';
+import { listHistory } from '../../core/history/backupHistory';
 import { LocalHistory } from '../../core/history/localHistory';
-import type { BackupRecord } from '../../core/history/record';
+import type { BackupRecord, MalformedRecord } from '../../core/history/record';
 import { markInterrupted, reconcileInterrupted } from '../../core/history/reconcile';
 import { readLock } from '../../core/lock/clusterLock';
 import { sortBackups } from './presentation';
 
 export async function loadBackupList(cluster: ClusterConfig, docker: Docker | undefined, log: (level: 'info' | 'warn', line: string) => void = () => undefined, local = new LocalHistory()): Promise<BackupRecord[]> {
-  if (!docker) return sortBackups(await listBackups(cluster, undefined, local));
+  return (await loadBackupHistory(cluster, docker, log, local)).records;
+}
+
+/** The list and the malformed records beside it (the tree shows those as warnings, never fails on them). */
+export async function loadBackupHistory(cluster: ClusterConfig, docker: Docker | undefined, log: (level: 'info' | 'warn', line: string) => void = () => undefined, local = new LocalHistory()): Promise<{ records: BackupRecord[]; malformed: MalformedRecord[] }> {
+  if (!docker) return { records: sortBackups(await listHistory(cluster, undefined, local).then((h) => h.records)), malformed: [] };
   // The lock is read before the records (see reconcile.ts), so the in-memory marking below
   // is right even when storing it failed (e.g. a manager refused the update).
   const lock = await readLock(docker).catch(() => undefined);
@@ -24,5 +29,7 @@ export async function loadBackupList(cluster: ClusterConfig, docker: Docker | un
   } catch (err) {
     log('warn', `Could not mark interrupted backups of ${cluster.name}: ${describeError(err)}`);
   }
-  return sortBackups(markInterrupted(await listBackups(cluster, docker, local), lock));
+  const { records, malformed } = await listHistory(cluster, docker, local);
+  for (const m of malformed) log('warn', `Skipped a malformed backup record: ${m.source}: ${m.problem}`);
+  return { records: sortBackups(markInterrupted(records, lock)), malformed };
 }

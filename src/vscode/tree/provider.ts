@@ -6,9 +6,9 @@ import * as vscode from 'vscode';
 import type { ClusterConfig } from '../../core/config';
 import type { ClusterStatus } from '../../core/docker/discovery';
 import { describeError } from '../../core/errors';
-import type { BackupRecord } from '../../core/history/record';
+import type { BackupRecord, MalformedRecord } from '../../core/history/record';
 import type { Services } from '../services';
-import { loadBackupList } from './backupList';
+import { loadBackupHistory } from './backupList';
 import { DEFAULT_MAX_BACKUPS_SHOWN, anyInProgress, backupPresentation, capBackups, moreLabel, nodePresentation, type Presentation } from './presentation';
 
 export type UcpNode =
@@ -28,7 +28,7 @@ export class BackupTreeProvider implements vscode.TreeDataProvider<UcpNode>, vsc
   private readonly changed = new vscode.EventEmitter<UcpNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly discovery = new Map<string, Load<ClusterStatus>>();
-  private readonly backups = new Map<string, Load<{ records: BackupRecord[]; note?: string }>>();
+  private readonly backups = new Map<string, Load<{ records: BackupRecord[]; malformed: MalformedRecord[]; note?: string }>>();
   private timer: NodeJS.Timeout | undefined;
   /** Backups started from this window, so the list refreshes while they run. */
   private running = 0;
@@ -223,8 +223,8 @@ export class BackupTreeProvider implements vscode.TreeDataProvider<UcpNode>, vsc
       } catch (err) {
         note = `Cluster records unavailable: ${describeError(err)}`;
       }
-      const records = await loadBackupList(cluster, docker, (level, line) => this.services.log[level](`Tree: ${line}`));
-      return { records, note };
+      const { records, malformed } = await loadBackupHistory(cluster, docker, (level, line) => this.services.log[level](`Tree: ${line}`));
+      return { records, malformed, note };
     });
     if (load.state === 'loading') return [{ kind: 'message', id: `loading-backups:${cluster.name}`, label: 'Loading backups…', icon: 'loading~spin' }];
     if (load.state === 'error') {
@@ -233,6 +233,9 @@ export class BackupTreeProvider implements vscode.TreeDataProvider<UcpNode>, vsc
     const { shown, rest } = capBackups(load.value.records, this.maxShown());
     const items: UcpNode[] = shown.map((record) => ({ kind: 'backup', cluster, record }));
     if (rest.length) items.push({ kind: 'more', cluster, records: rest });
+    for (const m of load.value.malformed) {
+      items.push({ kind: 'message', id: `malformed:${cluster.name}:${m.source}`, label: 'Malformed backup record', detail: `${m.source}: ${m.problem} (written by another version or edited by hand; skipped)`, icon: 'warning', color: 'problemsWarningIcon.foreground' });
+    }
     if (load.value.note) items.unshift({ kind: 'message', id: `note-backups:${cluster.name}`, label: 'Partial list', detail: load.value.note, icon: 'warning', color: 'problemsWarningIcon.foreground' });
     if (load.value.records.length === 0) items.push({ kind: 'message', id: `empty-backups:${cluster.name}`, label: 'No backups yet', detail: 'Run "UCP: Backup Now"', icon: 'info', command: { command: 'ucpBackup.backupNow', title: 'Backup Now', arguments: [{ kind: 'cluster', cluster }] } });
     return items;
