@@ -184,7 +184,7 @@ describe('details webview in Chromium', () => {
     await postBigReport(page, 30, []);
     await page.locator('table.schema').waitFor();
     const fields = await page.locator('table.schema th[scope="row"]').allTextContents();
-    assert.deepEqual(fields, [...SPEC_FIELDS, 'size', 'sha256', 'ucpVersion', 'engine']);
+    assert.deepEqual(fields, [...SPEC_FIELDS, 'size', 'sha256', 'ucpVersion', 'engine', 'engineReason']);
     assert.equal(await page.locator('table.schema tr[data-field="nodeLocation"] td').innerText(), 'manager1');
     assert.equal(await page.locator('vscode-badge.verdict').innerText(), 'VALID');
     assert.equal(await page.locator('table.checks tr[data-check="key"] .check-result').innerText(), '✓ PASS');

@@ -92,6 +92,6 @@ export async function unpauseAuthStoreLeftPaused(docker: Docker, authStoreId: st
     return [];
   }
   await c.unpause();
-  log(`validation: ucp-auth-store was left paused by interrupted backup ${ours.map((r) => r.id).join(', ')}; unpaused it`);
+  log(`validation: ucp-auth-store was left paused by an interrupted backup; unpaused it (backup ${ours.map((r) => r.id).join(', ')})`);
   return ours.map((r) => ({ ...r, authStorePaused: false }));
 }

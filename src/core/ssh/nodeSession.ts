@@ -380,7 +380,9 @@ export class NodeSession {
     let verdict = 'unknown';
     try {
       const p = shellQuote(path);
-      const r = await this.exec(`if [ ! -e ${p} ]; then echo missing; elif [ ! -S ${p} ]; then echo notsocket; elif [ ! -r ${p} ] || [ ! -w ${p} ]; then echo denied; else echo ok; fi`);
+      // A socket behind a folder this user may not enter is a permission problem, not a missing
+      // file: `test -e` says "no" for both, stat's error tells them apart.
+      const r = await this.exec(`if [ ! -e ${p} ]; then case "$(LC_ALL=C stat -L ${p} 2>&1)" in *'ermission denied'*) echo denied;; *) echo missing;; esac; elif [ ! -S ${p} ]; then echo notsocket; elif [ ! -r ${p} ] || [ ! -w ${p} ]; then echo denied; else echo ok; fi`);
       verdict = r.stdout.trim();
     } catch {
       /* exec may be forbidden (ForceCommand etc.): fall back to the generic message */
