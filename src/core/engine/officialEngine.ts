@@ -13,16 +13,14 @@
  * `--jsonlog` lines on stderr become our progress events.
  */
 import { Transform, Writable, type Duplex } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type Docker from 'dockerode';
 import type { FileSink } from './destination';
 import { demux, dockerMessage, statusCode } from './dockerStreams';
 import { BackupStepError, OfficialImageMissingError } from './errors';
-import { hashing, type Written } from './outputPipeline';
+import { writeOut, type Written } from './outputPipeline';
 import type { UcpNodeInfo } from './ucpNode';
 import type { StepName } from '../progress';
 import { throwIfAborted, CancelledError } from '../errors';
-import { encryptStream } from '../archive/pgp';
 
 /** The spec's `--name ucp`. */
 export const OFFICIAL_CONTAINER_NAME = 'ucp';
@@ -32,6 +30,25 @@ const REMOVE_WAIT_MS = 15_000;
 
 /** How long the exit status may take after the image's output ended. */
 const EXIT_WAIT_MS = 30_000;
+
+/**
+ * `work`, or what `late` returns (or throws) when `work` has not settled within `ms`; `work` is
+ * left to settle on its own (a Docker call cannot be taken back).
+ */
+async function within<T, L>(work: Promise<T>, ms: number, late: () => L): Promise<T | L> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([work, new Promise<L>((resolve, reject) => (timer = setTimeout(() => {
+      try {
+        resolve(late());
+      } catch (err) {
+        reject(err);
+      }
+    }, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** How long a cancelled official run may take to clean up after SIGTERM. */
 const KILL_GRACE_MS = 15_000;
@@ -178,7 +195,6 @@ export async function officialBackup(ctx: OfficialContext, sink: FileSink): Prom
       cb(null, chunk);
     },
   });
-  const counted = hashing();
   let stream: Duplex | undefined;
   let exited: Promise<{ StatusCode: number }> | undefined;
   // Cancel = SIGTERM, so the image can unpause what it paused and remove its helpers;
@@ -202,22 +218,18 @@ export async function officialBackup(ctx: OfficialContext, sink: FileSink): Prom
     await container.start();
     throwIfAborted(signal);
     const split = demux(stream, stdout, stderr).then(() => stdout.end());
-    const body = ctx.passphrase !== undefined ? await encryptStream(stdout, ctx.passphrase) : stdout;
-    await Promise.all([split, pipeline(body, counted, sink.stream)]);
+    // The same encrypt → hash → write stage as the built-in engine's output.
+    const [, written] = await Promise.all([split, writeOut(stdout, sink, ctx.passphrase)]);
     // The exit status follows the end of the output at once; a wait whose connection died can
     // stay pending for ever, so it is bounded.
-    let waitTimer: NodeJS.Timeout | undefined;
-    const { StatusCode } = await Promise.race([
-      exited,
-      new Promise<never>((_, reject) => {
-        waitTimer = setTimeout(() => reject(new BackupStepError('write', `${ctx.image} ended its output but its exit status did not arrive within ${EXIT_WAIT_MS / 1000} s`)), EXIT_WAIT_MS);
-      }),
-    ]).finally(() => clearTimeout(waitTimer));
+    const { StatusCode } = await within(exited, EXIT_WAIT_MS, () => {
+      throw new BackupStepError('write', `${ctx.image} ended its output but its exit status did not arrive within ${EXIT_WAIT_MS / 1000} s`);
+    });
     throwIfAborted(signal);
     if (StatusCode !== 0) throw new BackupStepError('write', `${ctx.image} backup exited with code ${StatusCode}${lastError ? `: ${lastError}` : ''}`);
     // An exit 0 with nothing on stdout is not a backup.
     if (stdoutBytes === 0) throw new BackupStepError('write', `${ctx.image} backup wrote nothing to stdout`);
-    return counted.result();
+    return written;
   } catch (err) {
     if (signal?.aborted) throw new CancelledError();
     if (err instanceof BackupStepError) throw err;
@@ -229,15 +241,8 @@ export async function officialBackup(ctx: OfficialContext, sink: FileSink): Prom
     // --rm removes it on exit; make sure a killed or failed run leaves nothing either. Bounded:
     // after a lost connection dockerd holds the removal until the node's end of the dead
     // attach connection closes; then --rm finishes it (and the next run removes a leftover).
-    let removeTimer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      container.remove({ force: true }).catch(() => undefined),
-      new Promise<void>((resolve) => {
-        removeTimer = setTimeout(() => {
-          ctx.log(`official: the ${OFFICIAL_CONTAINER_NAME} container on ${ctx.node.hostname} was not removed within ${REMOVE_WAIT_MS / 1000} s; --rm removes it once its old connection closes there, or the next backup does`);
-          resolve();
-        }, REMOVE_WAIT_MS);
-      }),
-    ]).finally(() => clearTimeout(removeTimer));
+    await within(container.remove({ force: true }).catch(() => undefined), REMOVE_WAIT_MS, () => {
+      ctx.log(`official: the ${OFFICIAL_CONTAINER_NAME} container on ${ctx.node.hostname} was not removed within ${REMOVE_WAIT_MS / 1000} s; --rm removes it once its old connection closes there, or the next backup does`);
+    });
   }
 }

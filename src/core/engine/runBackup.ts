@@ -149,7 +149,9 @@ export async function runBackup(request: BackupRequest, deps: BackupDeps): Promi
     // We hold the cluster-wide lock, so helpers of any other backup run belong to a killed one.
     const stale = await removeLeftoverHelpers(docker, async (runId) => runId !== id && !!(await getClusterRecord(docker, runId).catch(() => undefined)));
     if (stale) log(`validation: removed ${stale} helper container(s) left by an interrupted backup`);
-    const resumed = await unpauseAuthStoreLeftPaused(docker, node.containers.find((c) => c.name === 'ucp-auth-store')?.id, (await listClusterRecords(docker)).filter((r) => r.id !== id), log);
+    // The other runs' records, read once: what a crash left paused, partial or snapshotted.
+    const others = (await listClusterRecords(docker)).filter((r) => r.id !== id);
+    const resumed = await unpauseAuthStoreLeftPaused(docker, node.containers.find((c) => c.name === 'ucp-auth-store')?.id, others, log);
     for (const r of resumed) await updateClusterRecord(docker, r).catch((err) => log(`history: could not update record ${r.id}: ${(err as Error).message}`));
 
     const official = request.engine === 'builtin' ? undefined : await findOfficialImage(docker, node, request.engine === 'official');
@@ -163,7 +165,6 @@ export async function runBackup(request: BackupRequest, deps: BackupDeps): Promi
     log(`validation: destination ${target.location === 'host' ? `${node.hostname}:` : ''}${target.backupPath}/${record.fileName} is writable`);
     // Temp files of a killed run of this cluster (we hold the lock, so it is not running).
     // Unknown prefixes are left alone: another cluster's backup may share the folder.
-    const others = (await listClusterRecords(docker)).filter((r) => r.id !== id);
     const removedParts = await target.removeStalePartials([record.fileName, logNameFor(record.fileName)], (run) => others.some((r) => r.id.startsWith(run)));
     if (removedParts.length) log(`validation: removed partial file(s) left by an interrupted backup: ${removedParts.join(', ')}`);
     // Runs that did not succeed may have been killed in the etcd step; a finished run removed its own.

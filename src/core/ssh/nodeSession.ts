@@ -140,6 +140,10 @@ export class NodeSession {
     return this.client !== undefined;
   }
 
+  private get keepaliveMs(): number {
+    return this.options.keepaliveIntervalMs ?? keepaliveFromEnv() ?? 15_000;
+  }
+
   private log(line: string): void {
     this.options.log?.(`[${this.name}] ${line}`);
   }
@@ -177,7 +181,7 @@ export class NodeSession {
         // dies, so a stream in flight looks finished (or hangs waiting on a write) instead of
         // failing. Fail each one with the real cause.
         if (this.channels.size && !this.closed) {
-          const keepalive = this.options.keepaliveIntervalMs ?? keepaliveFromEnv() ?? 15_000;
+          const keepalive = this.keepaliveMs;
           const detail = lastError?.level === 'client-timeout' || /keepalive/i.test(lastError?.message ?? '')
             ? `it stopped answering: no reply to 3 keepalives ${Math.round(keepalive / 100) / 10} s apart`
             : lastError ? `connection closed: ${lastError.message}` : 'the node closed the connection';
@@ -312,7 +316,7 @@ export class NodeSession {
         username: ep.username,
         hostVerifier: verify as ConnectConfig['hostVerifier'],
         algorithms: { serverHostKey: hostKeyAlgorithms as never },
-        keepaliveInterval: this.options.keepaliveIntervalMs ?? keepaliveFromEnv() ?? 15_000,
+        keepaliveInterval: this.keepaliveMs,
         keepaliveCountMax: 3,
         authHandler: (_left: unknown, _partial: unknown, next: (m: unknown) => void) => {
           const m = methods.shift();
