@@ -28,8 +28,9 @@ Backs up UCP from one manager (default: the first configured node).
   --engine           auto (official image when on the node), builtin, or official
 Exit status: 0 success, 1 backup failed, 2 usage, 3 another backup is running,
 130 cancelled by SIGINT (Ctrl-C), 143 stopped by SIGTERM; both record the run FAILED and leave no file.
-A run killed with SIGKILL leaves its lock: once stale (heartbeat older than 60 s, or
-UCP_BACKUP_LOCK_STALE_MS), run "ucp-backup break-lock"; the next backup removes its leftovers.
+A run killed with SIGKILL leaves its lock: a running backup renews it; once not renewed for its
+lease (60 s, or UCP_BACKUP_LOCK_STALE_MS) the next backup takes it over and removes the leftovers.
+"ucp-backup break-lock" removes it sooner when its process is known gone.
 `;
 
 export const command: CliCommand = async (argv, io, signal) => {

@@ -1,8 +1,9 @@
 /**
  * The admin runs backups from cron; one day the CLI is killed in the middle (SIGKILL: OOM
  * killer, reboot) or stopped (SIGTERM: systemd stop, cron timeout). Whatever happens, no
- * file that looks like a backup is left, the lock turns stale once the owner stops beating
- * and says to run `ucp-backup break-lock`, break-lock ends the record FAILED, and the next
+ * file that looks like a backup is left; the lock expires once the owner stops renewing it and
+ * the next backup takes it over (a run that wakes after that publishes nothing), or break-lock
+ * ends it sooner when its process is gone; the dead run's record ends FAILED, and the next
  * backup to the same place removes the partial file and the leftover helper container.
  */
 import { test, before, after } from 'node:test';
@@ -121,58 +122,60 @@ async function cleanUp(docker: Docker, runId: string | undefined): Promise<void>
   if (rec?.backupState === 'IN_PROGRESS') await updateClusterRecord(docker, { ...rec, backupState: 'FAILED', shortError: 'killed by a test (cleanup)', completed_at: new Date().toISOString() });
 }
 
-test('SIGKILL in the middle of a volume (local file): stale lock → break-lock → FAILED, next backup cleans up', async () => {
+test('a run frozen mid-volume loses its lease: the next backup takes the lock over, and the woken run publishes nothing', async () => {
   const docker = await sshDocker(pool, 'manager2');
   const file = join(dir, 'crash.tar');
+  const release = join(dir, 'wake-frozen');
   let runId: string | undefined;
   try {
-    const run = await startFrozen(docker, ['--file', file, '--no-passphrase', '--include-logs'], String.raw`^\[volumes\].*: \d+ bytes`);
+    const run = await startFrozen(docker, ['--file', file, '--no-passphrase', '--include-logs', '--json'], String.raw`^\[volumes\].*: \d+ bytes`, release);
     const lock = await readLock(docker);
     runId = lock?.backupId;
     assert.ok(runId && lock!.pid === run.child.pid, 'the frozen run holds the lock');
     assert.ok((await helpersOf(docker, runId)).length > 0, 'its volume reader exists');
 
-    // Frozen (alive, but no heartbeat): the lock turns stale by heartbeat age alone.
+    // Frozen (alive, but not renewing): the lease runs out on the swarm's clock.
     let seen = await readLock(docker);
-    while (seen && !seen.stale) {
+    while (seen && !seen.expired) {
       await new Promise((r) => setTimeout(r, 250));
       seen = await readLock(docker);
     }
     assert.equal(seen?.backupId, runId);
-    assert.match(seen!.staleReason ?? '', /^no heartbeat since \d{4}-/);
+    assert.equal(seen?.stale, true);
+    assert.match(seen!.staleReason ?? '', /^its lease expired: not renewed for \d+ s \(lease 4 s\)/);
     assert.equal(run.child.exitCode, null, 'the owner process is still there, only silent');
-
-    run.child.kill('SIGKILL');
-    assert.equal(await run.closed, null);
-    assert.equal(existsSync(file), false, 'nothing at the final name');
     const partials = assertOnlyPartials(dir, 'crash', runId);
-    assert.equal((await getClusterRecord(docker, runId))?.backupState, 'IN_PROGRESS', 'the killed run could not end its record');
 
-    // The next cron run is refused, and told what to do.
-    const refused = await runCli(['backup', '--config', CONFIG, '--node', 'manager2', '--engine', 'builtin', '--file', file, '--no-passphrase'], { env });
-    assert.equal(refused.code, 3, refused.stderr);
-    assert.match(refused.stderr, /another backup is running: started by \S+/);
-    assert.match(refused.stderr, /stale/);
-    assert.match(refused.stderr, /ucp-backup break-lock/);
-
-    await breakOurLock(docker, runId);
-    const rec = await getClusterRecord(docker, runId);
-    assert.equal(rec?.backupState, 'FAILED');
-    assert.match(rec?.shortError ?? '', /^interrupted: its lock was broken/);
-    assert.notEqual(rec?.completed_at, ZERO_TIME);
-    const local = (await new LocalHistory(stateDir).list()).find((r) => r.id === runId);
-    assert.equal(local?.backupState, 'FAILED', 'the local copy of the record too');
-
+    // The next cron run takes the expired lock over by itself (no break-lock), and cleans up.
     const next = await backupAgain(['--file', file, '--no-passphrase', '--include-logs']);
     assert.equal(next.code, 0, next.stderr);
+    assert.match(next.stderr, new RegExp(`Took over the lock of \\S+ on \\S+ \\(backup ${runId}, since [^)]+\\): its lease expired`));
     assert.equal((JSON.parse(next.stdout) as BackupRecord).backupState, 'SUCCESS');
+    const taken = await getClusterRecord(docker, runId);
+    assert.equal(taken?.backupState, 'FAILED');
+    assert.match(taken?.shortError ?? '', /^interrupted: its lock expired \(its lease expired/);
+    assert.notEqual(taken?.completed_at, ZERO_TIME);
+    assert.equal((await new LocalHistory(stateDir).list()).find((r) => r.id === runId)?.backupState, 'FAILED', 'the local copy of the record too');
     for (const p of partials) assert.equal(existsSync(join(dir, p)), false, `${p} was removed`);
+    const published = statSync(file);
+
+    // The frozen run wakes: it finds its lock gone and stops; what the next backup published stays.
+    writeFileSync(release, '');
+    const code = await run.closed;
+    assert.equal(code, 1, run.stderr());
+    assert.match(run.stderr(), /lost the cluster backup lock \(it was removed while this backup ran\)/);
+    const woken = await getClusterRecord(docker, runId);
+    assert.equal(woken?.backupState, 'FAILED');
+    assert.match(woken?.shortError ?? '', /lost the cluster backup lock/);
     assert.deepEqual(readdirSync(dir).filter((n) => n.includes('crash')).sort(), ['crash.log', 'crash.tar']);
+    assert.deepEqual(statSync(file).mtime, published.mtime, 'the woken run did not touch the published backup');
     assert.ok(tarList(file).includes('./ucp-controller-server-certs/key.pem'));
+    assert.equal((await readLock(docker))?.backupId, undefined, 'no lock left by either run');
     assert.deepEqual(await helpersOf(docker, runId), [], 'the leftover helper was removed');
     const paused = await docker.listContainers({ all: true, filters: { status: ['paused'] } });
     assert.deepEqual(paused.map((c) => c.Names[0]), []);
   } finally {
+    writeFileSync(release, '');
     await cleanUp(docker, runId);
   }
 });

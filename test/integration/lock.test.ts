@@ -1,7 +1,8 @@
 /**
  * One backup at a time (the spec): a second backup while one runs fails at once saying
- * "another backup is running", with who/where/since; a lock left by a crashed run is
- * detected as stale and can be broken explicitly.
+ * "another backup is running", with who/where/since; a lock left by a crashed run expires
+ * after its lease and the next backup takes it over, and before that is reported stale and
+ * can be broken explicitly.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -93,7 +94,7 @@ test('two backups started at the same moment from two managers: exactly one runs
   }
 });
 
-test('a lock left by a crashed run is reported stale and broken only on request', async () => {
+test('a lock left by a crashed run, before its lease is up, is reported stale and broken only on request', async () => {
   const docker = await sshDocker(pool, 'manager1');
   await waitForNoLock(docker);
   const old = new Date(Date.now() - 10 * 60_000).toISOString();
@@ -126,7 +127,7 @@ test('a lock left by a crashed run is reported stale and broken only on request'
     assert.match(r.stderr, /another backup is running: started by crashed-admin/);
     assert.match(r.stderr, /stale/);
     assert.match(r.stderr, /break-lock/);
-    assert.equal((await readLock(docker))?.owner, 'crashed-admin', 'a backup must never break a lock by itself');
+    assert.equal((await readLock(docker))?.owner, 'crashed-admin', 'a backup never breaks a lock whose lease is not up');
     const broken = await runCli(['break-lock', '--config', CONFIG], { env });
     assert.equal(broken.code, 0, broken.stderr);
     assert.match(broken.stdout, /Removed the lock of crashed-admin/);
@@ -139,6 +140,48 @@ test('a lock left by a crashed run is reported stale and broken only on request'
   } finally {
     const l = await readLock(docker);
     if (l?.owner === 'crashed-admin') await docker.getConfig(l.configId).remove();
+  }
+});
+
+test('a lock whose lease ran out is taken over by the next backup; its run is marked FAILED', async () => {
+  const docker = await sshDocker(pool, 'manager1');
+  await waitForNoLock(docker);
+  const P = 'com.ucp-backup.lock.';
+  const now = new Date().toISOString();
+  // A run on another machine that stopped renewing: a 1 s lease, written (swarm clock) now.
+  const crashed: BackupRecord = {
+    id: randomUUID(), encrypted: false, fileName: 'lapsed.tar', logFileName: '', backupPath: '/tmp', backupState: 'IN_PROGRESS',
+    nodeLocation: 'manager2', shortError: '', created_at: now, completed_at: ZERO_TIME,
+  };
+  await createClusterRecord(docker, crashed);
+  await docker.createConfig({
+    _query: {},
+    _body: {
+      Name: LOCK_NAME,
+      Labels: { [`${P}backupId`]: crashed.id, [`${P}owner`]: 'lapsed-admin', [`${P}host`]: 'other-laptop', [`${P}pid`]: '4242', [`${P}node`]: 'manager2', [`${P}since`]: now, [`${P}heartbeat`]: now, [`${P}heartbeatMs`]: '200', [`${P}leaseMs`]: '1000' },
+      Data: Buffer.from('{}').toString('base64'),
+    },
+  });
+  // Our side's minimum lease is 2 s here, so the holder's 1 s is not what counts.
+  const short = { ...env, UCP_BACKUP_LOCK_STALE_MS: '2000' };
+  try {
+    const early = await runCli(['backup', '--config', CONFIG, '--node', 'manager1', '--engine', 'builtin', '--file', join(dir, 'early.tar'), '--no-passphrase'], { env: short });
+    assert.equal(early.code, 3, `within the lease the lock holds:\n${early.stderr}`);
+    assert.match(early.stderr, /another backup is running: started by lapsed-admin/);
+    await new Promise((r) => setTimeout(r, 2500));
+    const r = await runCli(['backup', '--config', CONFIG, '--node', 'manager1', '--engine', 'builtin', '--file', join(dir, 'lapsed.tar'), '--no-passphrase', '--json'], { env: short });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`Took over the lock of lapsed-admin on other-laptop \\(backup ${crashed.id}, since ${now.replace(/\./g, '\\.')}\\): its lease expired: not renewed for \\d+ s \\(lease 2 s\\)`));
+    const ours = JSON.parse(r.stdout) as BackupRecord;
+    assert.equal(ours.backupState, 'SUCCESS');
+    assert.ok(existsSync(join(dir, 'lapsed.tar')));
+    const after = await getClusterRecord(docker, crashed.id);
+    assert.equal(after?.backupState, 'FAILED');
+    assert.equal(after?.shortError, `interrupted: its lock expired (its lease expired: not renewed for ${/not renewed for (\d+ s)/.exec(r.stderr)![1]} (lease 2 s)) and was taken over by backup ${ours.id}`);
+    assert.equal(await readLock(docker), undefined, 'our own lock was released; the lapsed one is gone');
+  } finally {
+    const l = await readLock(docker);
+    if (l?.owner === 'lapsed-admin') await docker.getConfig(l.configId).remove();
   }
 });
 

@@ -118,7 +118,7 @@ test('Add Cluster: the default offered is UserKnownHostsFile from ~/.ssh/config 
 });
 
 const lock = (over: Partial<LockInfo>): LockInfo => ({
-  backupId: 'b-1', owner: 'alice@laptop', host: 'laptop', pid: 4242, node: 'manager1', since: '2024-05-01T11:00:00Z', heartbeat: '2024-05-01T11:00:00Z', configId: 'cfg', stale: false, ...over,
+  backupId: 'b-1', owner: 'alice@laptop', host: 'laptop', pid: 4242, node: 'manager1', since: '2024-05-01T11:00:00Z', heartbeat: '2024-05-01T11:00:00Z', configId: 'cfg', stale: false, expired: false, ...over,
 });
 
 test('Break Stale Backup Lock: no lock says so; a live lock is refused; a stale one is offered with who held it', () => {

@@ -5,7 +5,7 @@ import { UcpError } from '../errors';
 export class BackupRunningError extends UcpError {
   constructor(
     readonly holder: { owner: string; host: string; node: string; since: string; backupId?: string },
-    hint = 'Wait for it to finish. If it crashed, its lock turns stale after a minute; then run `ucp-backup break-lock`.',
+    hint = 'Wait for it to finish. If it crashed, its lock expires a minute after its last renewal and the next backup takes it over (or run `ucp-backup break-lock` once it looks stale).',
   ) {
     super(
       `The backup failed because another backup is running: started by ${holder.owner} on ${holder.host} against node ${holder.node} since ${holder.since}.`,
@@ -15,10 +15,10 @@ export class BackupRunningError extends UcpError {
   }
 }
 
-/** A lock whose owner is gone (heartbeat stale or its process is dead). */
+/** A lock whose owner looks gone (old heartbeat, or its process is dead) before its lease is up. */
 export class StaleLockError extends BackupRunningError {
   constructor(holder: BackupRunningError['holder'], reason: string) {
-    super(holder, `That lock looks stale (${reason}). If no backup is really running, run \`ucp-backup break-lock --config F --cluster C\`.`);
+    super(holder, `That lock looks stale (${reason}). Once its lease runs out the next backup takes it over; if no backup is really running, run \`ucp-backup break-lock --config F --cluster C\` now.`);
   }
 }
 

@@ -95,7 +95,14 @@ function shortErrorOf(err: unknown, signal?: AbortSignal): string {
 export async function runBackup(request: BackupRequest, deps: BackupDeps): Promise<BackupRecord> {
   checkRequest(request);
   const startedAt = Date.now();
-  const { docker, signal } = deps;
+  const { docker } = deps;
+  // The engines stop on the caller's cancel and also when the run loses its lock (a frozen run
+  // whose lease ran out and was taken over): `signal` stays the caller's, for telling them apart.
+  const signal = deps.signal;
+  const stop = new AbortController();
+  const forwardCancel = () => stop.abort(signal?.reason);
+  if (signal?.aborted) forwardCancel();
+  signal?.addEventListener('abort', forwardCancel, { once: true });
   const local = deps.localHistory ?? new LocalHistory();
   const logLines: string[] = [];
   const log = (line: string) => {
@@ -144,7 +151,7 @@ export async function runBackup(request: BackupRequest, deps: BackupDeps): Promi
 
   let lock: BackupLock | undefined;
   try {
-    lock = await BackupLock.acquire(docker, { backupId: id, node: node.hostname, owner: request.owner });
+    lock = await BackupLock.acquire(docker, { backupId: id, node: node.hostname, owner: request.owner, localHistory: local, log: (line) => step('validation', line), onLost: (err) => stop.abort(err) });
     log(`validation: cluster backup lock taken (${lock.holder.owner}, pid ${lock.holder.pid})`);
     // We hold the cluster-wide lock, so helpers of any other backup run belong to a killed one.
     const stale = await removeLeftoverHelpers(docker, async (runId) => runId !== id && !!(await getClusterRecord(docker, runId).catch(() => undefined)));
@@ -159,7 +166,7 @@ export async function runBackup(request: BackupRequest, deps: BackupDeps): Promi
     record.engineReason = engineReason(request.engine, official, node, record.encrypted);
     log(`validation: engine ${record.engine}: ${record.engineReason}`);
     step('validation', `Engine: ${record.engine} (${record.engineReason})`);
-    const officialContext = (image: string) => ({ docker, node, image, runId: id, passphrase: request.passphrase, dockerSocket: deps.node.dockerSocket, step, log, signal });
+    const officialContext = (image: string) => ({ docker, node, image, runId: id, passphrase: request.passphrase, dockerSocket: deps.node.dockerSocket, step, log, signal: stop.signal });
     if (target instanceof HostTarget) target.image = await pickHelperImage(docker, node, id, true);
     await target.validate(request.includeLogs ? [record.fileName, record.logFileName] : [record.fileName]);
     log(`validation: destination ${target.location === 'host' ? `${node.hostname}:` : ''}${target.backupPath}/${record.fileName} is writable`);
@@ -196,16 +203,18 @@ export async function runBackup(request: BackupRequest, deps: BackupDeps): Promi
           if (paused) await updateClusterRecord(docker, record);
           else await updateClusterRecord(docker, record).catch((err) => log(`history: could not update the cluster record: ${(err as Error).message}`));
         };
-        written = await builtinBackup({ docker, node, runId: id, helperImage, passphrase: request.passphrase, markAuthStorePaused, step, log, signal }, sink);
+        written = await builtinBackup({ docker, node, runId: id, helperImage, passphrase: request.passphrase, markAuthStorePaused, step, log, signal: stop.signal }, sink);
       }
       wroteArchive(written);
       let logSize = 0;
       if (request.includeLogs) {
         log(`log: writing ${record.logFileName}${request.passphrase ? ' (encrypted)' : ''}`);
         logSink = await target.openFile(record.logFileName);
-        logSize = (await writeBuffer(Buffer.from(logLines.join('\n') + '\n'), logSink, request.passphrase, signal)).size;
+        logSize = (await writeBuffer(Buffer.from(logLines.join('\n') + '\n'), logSink, request.passphrase, stop.signal)).size;
       }
       throwIfAborted(signal);
+      // Publish only while the lock is ours: a run that lost it may overlap another backup.
+      await lock.assertHeld();
       await sink.commit(written.size);
       await logSink?.commit(logSize);
     } catch (err) {
@@ -218,7 +227,11 @@ export async function runBackup(request: BackupRequest, deps: BackupDeps): Promi
     await save();
     return record;
   } catch (caught) {
-    const err = (!signal?.aborted && deps.linkLostSince?.(startedAt)) || caught;
+    const linkLost = !signal?.aborted ? deps.linkLostSince?.(startedAt) : undefined;
+    // A run that failed because it lost its lock (a woken frozen run whose helpers the next
+    // backup removed) says so, not what broke first; not asked over a link known dead.
+    if (lock && !lock.lost && !linkLost && !signal?.aborted) await lock.assertHeld().catch(() => undefined);
+    const err = lock?.lost ?? (linkLost || caught);
     record.backupState = 'FAILED';
     record.shortError = err instanceof BackupRunningError ? `another backup is running (${err.holder.owner} on ${err.holder.host}, since ${err.holder.since})` : shortErrorOf(err, signal);
     record.completed_at = new Date().toISOString();
@@ -233,5 +246,6 @@ export async function runBackup(request: BackupRequest, deps: BackupDeps): Promi
     // the image was killed): none of it outlives the run.
     await removeLeftoverHelpers(docker, async (runId) => runId === id).catch((err) => log(`cleanup: could not remove the helper containers of this run: ${(err as Error).message}`));
     await lock?.release().catch((err) => log(`lock: could not release: ${(err as Error).message}`));
+    signal?.removeEventListener('abort', forwardCancel);
   }
 }

@@ -3,7 +3,9 @@
  * supported"). The lock is a swarm config named `ucp-backup.lock`: swarm refuses a second
  * config of the same name (409), so creating it is an atomic test-and-set that every manager
  * and every admin sees. Config data is immutable but labels may be updated (with the object's
- * version for optimistic concurrency), so the heartbeat lives in a label.
+ * version for optimistic concurrency), so the heartbeat lives in a label and renews the lock's
+ * lease (lease.ts): a lock left by a crashed run expires by itself and the next backup takes it
+ * over; break-lock stays for a lock that looks dead before its lease is up.
  */
 import { hostname, userInfo } from 'node:os';
 import type Docker from 'dockerode';
@@ -12,26 +14,11 @@ import { dockerMessage, statusCode } from '../engine/dockerStreams';
 import { UcpError } from '../errors';
 import { getClusterRecord, updateClusterRecord } from '../history/clusterHistory';
 import type { LocalHistory } from '../history/localHistory';
+import { heartbeatMs, judgeLease, staleAfterMs } from './lease';
 
 export const LOCK_NAME = 'ucp-backup.lock';
 const P = 'com.ucp-backup.lock.';
-/** Six missed heartbeats: the owner is gone. */
-export const STALE_AFTER_MS = 60_000;
-
-/**
- * How old a heartbeat may get before the lock counts as stale: 60 s, or
- * UCP_BACKUP_LOCK_STALE_MS (tests, and admins whose clocks or links need more slack). A
- * holder records its beat interval in the lock, and is never judged before six of its beats.
- */
-export function staleAfterMs(env: NodeJS.ProcessEnv = process.env): number {
-  const v = Number(env.UCP_BACKUP_LOCK_STALE_MS);
-  return Number.isFinite(v) && v > 0 ? v : STALE_AFTER_MS;
-}
-
-/** Beat six times per stale period (at most every 10 s: each beat is a raft write). */
-export function heartbeatMs(env: NodeJS.ProcessEnv = process.env): number {
-  return Math.max(200, Math.min(10_000, Math.floor(staleAfterMs(env) / 6)));
-}
+export { STALE_AFTER_MS, staleAfterMs, heartbeatMs } from './lease';
 
 export interface LockHolder {
   backupId: string;
@@ -43,11 +30,15 @@ export interface LockHolder {
   heartbeat: string;
   /** The holder's beat interval: its lock is judged against six of them at least. */
   heartbeatMs?: number;
+  /** How long the holder's lock lives without renewal. */
+  leaseMs?: number;
 }
 
 export interface LockInfo extends LockHolder {
   configId: string;
   stale: boolean;
+  /** Its lease ran out (swarm clock): the next backup takes it over by itself. */
+  expired: boolean;
   staleReason?: string;
 }
 
@@ -61,6 +52,7 @@ function labelsOf(h: LockHolder): Record<string, string> {
     [`${P}since`]: h.since,
     [`${P}heartbeat`]: h.heartbeat,
     [`${P}heartbeatMs`]: String(h.heartbeatMs),
+    [`${P}leaseMs`]: String(h.leaseMs),
   };
 }
 
@@ -75,29 +67,8 @@ function holderOf(labels: Record<string, string> | undefined): LockHolder {
     since: l[`${P}since`] ?? 'unknown',
     heartbeat: l[`${P}heartbeat`] ?? l[`${P}since`] ?? '',
     heartbeatMs: Number(l[`${P}heartbeatMs`]) || 10_000,
+    leaseMs: Number(l[`${P}leaseMs`]) || undefined,
   };
-}
-
-/** Whether a process runs on this machine (signal 0 checks existence only). */
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function judge(h: LockHolder, now = Date.now()): { stale: boolean; reason?: string } {
-  const beat = Date.parse(h.heartbeat);
-  // A holder configured to beat slower than our limit assumes is not dead for that.
-  if (!Number.isFinite(beat) || now - beat > Math.max(staleAfterMs(), 6 * (h.heartbeatMs ?? 10_000))) {
-    return { stale: true, reason: `no heartbeat since ${h.heartbeat || 'ever'}` };
-  }
-  if (h.host === hostname() && h.pid > 0 && !pidAlive(h.pid)) {
-    return { stale: true, reason: `process ${h.pid} on ${h.host} is gone` };
-  }
-  return { stale: false };
 }
 
 /** The current lock, or undefined when no backup holds it. */
@@ -106,24 +77,58 @@ export async function readLock(docker: Docker): Promise<LockInfo | undefined> {
   const cfg = list.find((c) => c.Spec?.Name === LOCK_NAME);
   if (!cfg) return undefined;
   const h = holderOf(cfg.Spec?.Labels);
-  const j = judge(h);
-  return { ...h, configId: cfg.ID, stale: j.stale, staleReason: j.reason };
+  const j = judgeLease(h, await renewedAgoMs(docker, cfg));
+  return { ...h, configId: cfg.ID, stale: j.stale, expired: j.expired, staleReason: j.reason };
+}
+
+/** Swarm time since the lock was created or last renewed; undefined when a clock is missing. */
+async function renewedAgoMs(docker: Docker, cfg: { CreatedAt?: string; UpdatedAt?: string }): Promise<number | undefined> {
+  const written = Math.max(Date.parse(cfg.UpdatedAt ?? '') || 0, Date.parse(cfg.CreatedAt ?? '') || 0);
+  const info = (await docker.info().catch(() => undefined)) as { SystemTime?: string } | undefined;
+  const now = Date.parse(info?.SystemTime ?? '');
+  return written > 0 && Number.isFinite(now) ? Math.max(0, now - written) : undefined;
+}
+
+export interface AcquireOptions {
+  backupId: string;
+  node: string;
+  owner?: string;
+  /** Where to also end the local copy of a taken-over run's record. */
+  localHistory?: LocalHistory;
+  log?: (line: string) => void;
+  /** Called once when the lock turns out to be gone (broken or taken over while we ran). */
+  onLost?: (err: LockLostError) => void;
+}
+
+/** Our lock was removed while we ran: another backup may be running now; ours must not publish. */
+export class LockLostError extends UcpError {
+  constructor(detail: string) {
+    super(
+      `This backup lost the cluster backup lock (${detail}): another backup may have taken it over, so this one was stopped and nothing was published.`,
+      'A run loses its lock when it could not renew it for its lease (a frozen process or link) or someone ran break-lock --force. Run the backup again.',
+      1,
+    );
+  }
 }
 
 export class BackupLock {
   private timer?: NodeJS.Timeout;
   private beating?: Promise<void>;
+  /** Set once the lock is found gone; the run stops and never publishes. */
+  lost?: LockLostError;
   private constructor(
     private readonly docker: Docker,
     readonly configId: string,
     readonly holder: LockHolder,
+    private readonly onLost?: (err: LockLostError) => void,
   ) {}
 
   /**
    * Takes the lock or fails at once with BackupRunningError ("another backup is running")
-   * naming who/where/since; StaleLockError when the holder looks dead (never broken silently).
+   * naming who/where/since; takes over a lock whose lease expired (its run is marked FAILED);
+   * StaleLockError when the holder looks dead but its lease is not up yet.
    */
-  static async acquire(docker: Docker, who: { backupId: string; node: string; owner?: string }): Promise<BackupLock> {
+  static async acquire(docker: Docker, who: AcquireOptions, attempt = 0): Promise<BackupLock> {
     const now = new Date().toISOString();
     const holder: LockHolder = {
       backupId: who.backupId,
@@ -134,6 +139,7 @@ export class BackupLock {
       since: now,
       heartbeat: now,
       heartbeatMs: heartbeatMs(),
+      leaseMs: staleAfterMs(),
     };
     try {
       // `_query: {}` keeps dockerode from also copying the body into the URL.
@@ -146,7 +152,7 @@ export class BackupLock {
         },
       });
       const id = (created as unknown as { id: string }).id;
-      const lock = new BackupLock(docker, id, holder);
+      const lock = new BackupLock(docker, id, holder, who.onLost);
       lock.startHeartbeat();
       return lock;
     } catch (err) {
@@ -155,9 +161,16 @@ export class BackupLock {
       }
     }
     const current = await readLock(docker);
-    if (!current) {
-      // Released between our create and our read: one retry, still no waiting.
-      return BackupLock.acquire(docker, who);
+    // Released, or taken over, between our create and our read: retry, still never waiting.
+    // Two tries: a third 409 means others are racing for it, and one of them holds it now.
+    if (!current && attempt < 2) return BackupLock.acquire(docker, who, attempt + 1);
+    if (!current) throw new UcpError('Could not take the cluster backup lock: other backups were taking it at the same moment.', 'Run the backup again.', 3);
+    if (current.expired && attempt < 2) {
+      // Removed by its id: if another backup took it over first, this removes nothing of theirs.
+      await removeConfig(docker, current.configId);
+      await failInterruptedRecord(docker, current, `interrupted: its lock expired (${current.staleReason}) and was taken over by backup ${who.backupId}`, who.localHistory);
+      who.log?.(`Took over the lock of ${current.owner} on ${current.host} (backup ${current.backupId || 'unknown'}, since ${current.since}): ${current.staleReason}`);
+      return BackupLock.acquire(docker, who, attempt + 1);
     }
     if (current.stale) throw new StaleLockError(current, current.staleReason ?? 'stale');
     throw new BackupRunningError(current);
@@ -170,23 +183,45 @@ export class BackupLock {
     this.timer.unref();
   }
 
-  /** Refreshes the heartbeat label; data is immutable, labels are not (POST /configs/{id}/update). */
+  /**
+   * Refreshes the heartbeat label, which renews the lease; data is immutable, labels are not
+   * (POST /configs/{id}/update). A lock gone by its id was broken or taken over: we lost it.
+   */
   private async beat(): Promise<void> {
+    if (this.lost) return;
     const cfg = this.docker.getConfig(this.configId);
-    const info = (await cfg.inspect()) as { Version: { Index: number }; Spec: { Name: string; Labels?: Record<string, string>; Data?: string } };
+    const info = (await cfg.inspect().catch((err) => {
+      if (statusCode(err) === 404) this.markLost('it was removed while this backup ran');
+      throw err;
+    })) as { Version: { Index: number }; Spec: { Name: string; Labels?: Record<string, string>; Data?: string } };
     const Labels = { ...(info.Spec.Labels ?? {}), [`${P}heartbeat`]: new Date().toISOString() };
     await cfg.update({ _query: { version: info.Version.Index }, _body: { ...info.Spec, Labels } });
+  }
+
+  private markLost(detail: string): void {
+    if (this.lost) return;
+    this.lost = new LockLostError(detail);
+    this.onLost?.(this.lost);
+  }
+
+  /** Right before publishing: the lock is still ours (a frozen run may wake after losing it). */
+  async assertHeld(): Promise<void> {
+    if (!this.lost) {
+      try {
+        await this.docker.getConfig(this.configId).inspect();
+      } catch (err) {
+        if (statusCode(err) !== 404) throw err;
+        this.markLost('it was removed while this backup ran');
+      }
+    }
+    if (this.lost) throw this.lost;
   }
 
   /** Removes exactly our config (by id), so a lock someone else took after a break survives. */
   async release(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.beating;
-    try {
-      await this.docker.getConfig(this.configId).remove();
-    } catch (err) {
-      if (statusCode(err) !== 404) throw err;
-    }
+    if (!this.lost) await removeConfig(this.docker, this.configId);
   }
 }
 
@@ -200,21 +235,25 @@ export async function breakLock(docker: Docker, opts: { force?: boolean; localHi
   if (!current.stale && !opts.force) {
     throw new BackupRunningError(current, 'That backup is alive (its heartbeat is fresh); it was not touched. Use --force only if you are sure it is not running.');
   }
-  try {
-    await docker.getConfig(current.configId).remove();
-  } catch (err) {
-    if (statusCode(err) !== 404) throw err;
-  }
-  await failInterruptedRecord(docker, current, opts.localHistory);
+  await removeConfig(docker, current.configId);
+  await failInterruptedRecord(docker, current, `interrupted: its lock was broken (${current.stale ? current.staleReason : 'forced'})`, opts.localHistory);
   return current;
 }
 
+async function removeConfig(docker: Docker, id: string): Promise<void> {
+  try {
+    await docker.getConfig(id).remove();
+  } catch (err) {
+    if (statusCode(err) !== 404) throw err;
+  }
+}
+
 /** The crashed run could not end its record: say in the history that it never finished. */
-async function failInterruptedRecord(docker: Docker, lock: LockInfo, local?: LocalHistory): Promise<void> {
+async function failInterruptedRecord(docker: Docker, lock: LockInfo, shortError: string, local?: LocalHistory): Promise<void> {
   const record = lock.backupId ? await getClusterRecord(docker, lock.backupId).catch(() => undefined) : undefined;
   if (record?.backupState !== 'IN_PROGRESS') return;
   record.backupState = 'FAILED';
-  record.shortError = `interrupted: its lock was broken (${lock.stale ? lock.staleReason : 'forced'})`;
+  record.shortError = shortError;
   record.completed_at = new Date().toISOString();
   await updateClusterRecord(docker, record).catch(() => undefined);
   // A local-file run from this machine also left its local copy IN_PROGRESS.
