@@ -18,8 +18,8 @@ import {
   InvalidResponseError,
   MalformedRequestError,
   ServerError,
-  TlsError,
 } from '../../src/core/api/errors';
+import { TlsError } from '../../src/core/api/tlsErrors';
 import { CancelledError, describeError } from '../../src/core/errors';
 import { ZERO_TIME, SPEC_FIELDS } from '../../src/core/history/record';
 import { parseBackupId, parseBackupList, type CreateBackupRequest } from '../../src/core/api/schema';

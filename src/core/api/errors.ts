@@ -1,7 +1,7 @@
 /**
  * Errors of the UCP API client. Each says what happened and what to do; exit codes are the
  * CLI's contract (docs/api.md): 1 the call or backup failed, 2 usage/config, 3 another backup
- * is running, 4 no such backup.
+ * is running, 4 no such backup. TLS and CA errors are in tlsErrors.ts.
  */
 import { UcpError } from '../errors';
 
@@ -9,6 +9,15 @@ export class UcpApiError extends UcpError {
   constructor(message: string, hint?: string, readonly status?: number, exitCode = 1, options?: { cause?: unknown }) {
     super(message, hint, exitCode, options);
   }
+}
+
+/**
+ * Ends text from elsewhere (the server's words) as a sentence, so that our hint after it reads
+ * "… is running. Only one backup …", never "… is running Only one …" nor "….." .
+ */
+export function asSentence(text: string): string {
+  const t = text.trim();
+  return /[.!?]$/.test(t) ? t : `${t}.`;
 }
 
 /** 401: no token, a wrong password, or a token UCP no longer accepts. */
@@ -31,7 +40,7 @@ export class ForbiddenError extends UcpApiError {
 /** 400: spec, "Malformed request (payload fails validation)". */
 export class MalformedRequestError extends UcpApiError {
   constructor(serverMessage: string) {
-    super(`UCP rejected the backup request as malformed (400): ${serverMessage}`, 'Check --file-name, --host-path and the passphrase options.', 400, 2);
+    super(`UCP rejected the backup request as malformed (400): ${asSentence(serverMessage || 'no reason given')}`, 'Check --file-name, --host-path and the passphrase options.', 400, 2);
   }
 }
 
@@ -45,42 +54,48 @@ export class BackupNotFoundError extends UcpApiError {
 /** Spec: "a message is displayed to indicate that the second backup failed because another backup is running". */
 export class AnotherBackupRunningError extends UcpApiError {
   constructor(serverMessage: string) {
-    super(`UCP refused the backup: ${serverMessage}`, 'Only one backup may run at a time: wait for the running one (`ucp-backup api backups`) and retry.', 500, 3);
+    super(`UCP refused the backup: ${asSentence(serverMessage)}`, 'Only one backup may run at a time: wait for the running one (`ucp-backup api backups`) and retry.', 500, 3);
   }
 }
 
 /** 500 (or any other unexpected status). */
 export class ServerError extends UcpApiError {
   constructor(status: number, serverMessage: string) {
-    super(`UCP answered ${status}: ${serverMessage || '(no message)'}`, 'See the UCP controller logs (ucp-controller) for the cause.', status);
+    super(serverMessage ? `UCP answered ${status}: ${asSentence(serverMessage)}` : `UCP answered ${status} without a message.`, 'See the UCP controller logs (ucp-controller) for the cause.', status);
   }
 }
+
+/** An answer the client cannot use: not the schema, not JSON, or cut short. */
+export class UnusableResponseError extends UcpApiError {}
 
 /** A 200 whose body does not follow the spec's schema: never trust the server blindly. */
-export class InvalidResponseError extends UcpApiError {
+export class InvalidResponseError extends UnusableResponseError {
   constructor(what: string) {
-    super(`UCP answered with data that does not follow the backup schema: ${what}`, 'Is --url the UCP controller? Compare its version with the documented API.');
+    super(`UCP answered with data that does not follow the backup schema: ${asSentence(what)}`, 'Is --url the UCP controller? Compare its version with the documented API.');
   }
 }
 
-/** What to do about each certificate problem Node reports (its `err.code`). */
-const TLS_HINTS: Record<string, string> = {
-  ERR_TLS_CERT_ALTNAME_INVALID: 'The certificate is not for this host name: use the name UCP was installed with (its --san list) in --url.',
-  CERT_HAS_EXPIRED: "UCP's certificate has expired: renew it on UCP (or check this machine's clock).",
-  CERT_NOT_YET_VALID: "UCP's certificate is not valid yet: check this machine's clock.",
-};
-const UNTRUSTED_HINT = 'self-signed certificate: pass the UCP CA bundle (--ca FILE, from https://<ucp>/ca) or --insecure.';
+/** The whole body arrived, but it is not JSON. */
+export class MalformedJsonError extends UnusableResponseError {
+  constructor(what: string, detail: string, readonly looksLikeHtml = false) {
+    super(
+      looksLikeHtml ? `UCP's answer to ${what} is an HTML page, not JSON.` : `UCP's answer to ${what} is not valid JSON (${detail}).`,
+      looksLikeHtml ? 'A proxy or login page may answer instead of UCP: point --url at the UCP controller itself.' : 'See the UCP controller logs (ucp-controller); a proxy in between may have altered the answer.',
+    );
+  }
+}
 
-export class TlsError extends UcpApiError {
-  constructor(detail: string, code?: string, options?: { cause?: unknown }) {
-    super(`TLS check of the UCP certificate failed: ${detail}.`, (code && TLS_HINTS[code]) || UNTRUSTED_HINT, undefined, 2, options);
+/** The answer stopped early: the connection closed before the promised length, or the JSON breaks off. */
+export class ResponseCutShortError extends UnusableResponseError {
+  constructor(what: string, detail: string) {
+    super(`UCP's answer to ${what} was cut short: ${asSentence(detail)}`, 'Retry; if it keeps happening, a proxy or load balancer between here and UCP may be cutting long answers (check its timeouts and size limits).');
   }
 }
 
 export class ConnectionError extends UcpApiError {
   constructor(detail: string, options?: { cause?: unknown; hint?: string }) {
     super(
-      `Cannot reach the UCP API: ${detail}.`,
+      `Cannot reach the UCP API: ${asSentence(detail)}`,
       options?.hint ?? 'Check --url (https://<ucp-host>[:port], 443 unless UCP was installed with --controller-port) and that ucp-controller is running.',
       undefined,
       1,
