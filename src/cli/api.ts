@@ -10,10 +10,9 @@ import { createSecureContext } from 'node:tls';
 import type { CliCommand, CliIO } from './common';
 import { parse, printJson, readPassphrase } from './common';
 import { ConfigError } from '../core/errors';
-import type { BackupRecord } from '../core/history/record';
-import { SPEC_FIELDS } from '../core/history/record';
 import { UcpApiClient } from '../core/api/ucpApiClient';
-import type { CreateBackupRequest } from '../core/api/schema';
+import type { CheckedBackupRecord, CreateBackupRequest } from '../core/api/schema';
+import { formatUcpTime, recordLines } from '../core/api/recordText';
 
 const USAGE = `Usage:
   ucp-backup api login   --url URL --username NAME --password-file FILE --token-file OUT [TLS]
@@ -64,14 +63,14 @@ export const command: CliCommand = async (argv, io, signal) => {
     case 'backup':
       return backup(client, v, io, signal);
     case 'backups': {
-      const list = await client.listBackups({ signal });
-      if (v.json) printJson(io, list);
+      const list = await client.listBackupsChecked({ signal });
+      if (v.json) printJson(io, list.map((c) => c.record));
       else printTable(io, list);
       return 0;
     }
     case 'get': {
       if (args.length !== 1) throw new ConfigError('`api get` takes one backup ID.', 'List the IDs with `ucp-backup api backups`.');
-      printRecord(io, await client.getBackup(args[0], { signal }), v.json);
+      printRecord(io, await client.getBackupChecked(args[0], { signal }), v.json);
       return 0;
     }
     default:
@@ -79,7 +78,7 @@ export const command: CliCommand = async (argv, io, signal) => {
   }
 };
 
-async function baseClient(v: Values): Promise<UcpApiClient> {
+async function baseClient(v: Values, io: CliIO): Promise<UcpApiClient> {
   if (!v.url) throw new ConfigError('Missing --url.', 'Pass --url https://<ucp-host>[:port].');
   if (v.ca && v.insecure) throw new ConfigError('--ca and --insecure exclude each other.');
   const bundle = v['client-bundle'] ? await readClientBundle(v['client-bundle']) : undefined;
@@ -94,7 +93,13 @@ async function baseClient(v: Values): Promise<UcpApiClient> {
   } else if (bundle && !v.insecure) {
     ca = bundle.ca;
   }
-  return new UcpApiClient({ url: v.url, ca, insecure: v.insecure, clientCert: bundle && { cert: bundle.cert, key: bundle.key } });
+  return new UcpApiClient({
+    url: v.url,
+    ca,
+    insecure: v.insecure,
+    clientCert: bundle && { cert: bundle.cert, key: bundle.key },
+    onSchemaWarning: (w) => io.stderr.write(`ucp-backup: warning: ${w}\n`),
+  });
 }
 
 /** A UCP client bundle, unzipped: its ca.pem verifies UCP, cert.pem + key.pem identify the user. */
@@ -149,7 +154,7 @@ const SECRET_HINTS: Record<string, string> = {
 async function login(v: Values, io: CliIO, signal: AbortSignal): Promise<number> {
   if (!v.username || !v['password-file']) throw new ConfigError('`api login` needs --username and --password-file.');
   if (!v['token-file']) throw new ConfigError('`api login` needs --token-file OUT.', 'The token is written there (mode 0600), never printed.');
-  const client = await baseClient(v);
+  const client = await baseClient(v, io);
   const token = await client.login(v.username, await readSecret(v['password-file'], 'password', io), { signal });
   await writeFile(v['token-file'], token + '\n', { mode: 0o600 });
   io.stderr.write(`Logged in to ${client.baseUrl.host} as ${v.username}; token saved to ${v['token-file']}.\n`);
@@ -157,7 +162,7 @@ async function login(v: Values, io: CliIO, signal: AbortSignal): Promise<number>
 }
 
 async function authenticatedClient(v: Values, io: CliIO, signal: AbortSignal): Promise<UcpApiClient> {
-  const client = await baseClient(v);
+  const client = await baseClient(v, io);
   if (v['client-bundle']) {
     if (v['token-file'] || v.username) throw new ConfigError('Pass either --client-bundle or a token/password, not both.');
     return client;
@@ -194,29 +199,41 @@ async function backup(client: UcpApiClient, v: Values, io: CliIO, signal: AbortS
     return 0;
   }
   io.stderr.write(`Backup ${id} started.\n`);
-  const record = await client.waitForBackup(id, {
+  const checked = await client.waitForBackupChecked(id, {
     signal,
     intervalMs: interval * 1000,
-    onUpdate: (r) => io.stderr.write(`${r.id}: ${r.backupState}${r.shortError ? ` (${r.shortError})` : ''}\n`),
+    onUpdate: ({ record: r }) => io.stderr.write(`${r.id}: ${r.backupState}${r.shortError ? ` (${r.shortError})` : ''}\n`),
   });
-  printRecord(io, record, v.json);
-  return record.backupState === 'SUCCESS' ? 0 : 1;
+  printRecord(io, checked, v.json);
+  return checked.record.backupState === 'SUCCESS' ? 0 : 1;
 }
 
-function printRecord(io: CliIO, r: BackupRecord, json: boolean | undefined): void {
-  if (json) return printJson(io, r);
-  for (const f of SPEC_FIELDS) io.stdout.write(`${f.padEnd(13)} ${String(r[f])}\n`);
+/** --json: the record as UCP sent it (zero time and new fields included); text: as recordLines reads it. */
+function printRecord(io: CliIO, checked: CheckedBackupRecord, json: boolean | undefined): void {
+  if (json) return printJson(io, checked.record);
+  const lines = recordLines(checked);
+  const width = Math.max(13, ...lines.map((l) => l.field.length + 1));
+  let heading = false;
+  for (const l of lines) {
+    if (l.kind === 'new' && !heading) {
+      io.stdout.write('Fields beyond the documented Backup schema (a newer UCP):\n');
+      heading = true;
+    }
+    io.stdout.write(`${l.field.padEnd(width)} ${l.value}\n`);
+  }
 }
 
-function printTable(io: CliIO, list: BackupRecord[]): void {
+function printTable(io: CliIO, list: CheckedBackupRecord[]): void {
   if (list.length === 0) {
     io.stdout.write('No backups.\n');
     return;
   }
-  const rows = [['ID', 'STATE', 'CREATED', 'NODE', 'PATH', 'FILE', 'ENCRYPTED', 'ERROR']];
-  for (const r of list) {
-    rows.push([r.id, r.backupState, r.created_at, r.nodeLocation, r.backupPath, r.fileName, r.encrypted ? 'yes' : 'no', r.shortError]);
+  const rows = [['ID', 'STATE', 'CREATED', 'COMPLETED', 'NODE', 'PATH', 'FILE', 'ENCRYPTED', 'ERROR']];
+  for (const { record: r } of list) {
+    rows.push([r.id, r.backupState, formatUcpTime(r.created_at), formatUcpTime(r.completed_at), r.nodeLocation, r.backupPath, r.fileName, r.encrypted ? 'yes' : 'no', r.shortError]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
   for (const row of rows) io.stdout.write(row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n');
+  const newFields = [...new Set(list.flatMap((c) => c.newFields))];
+  if (newFields.length) io.stdout.write(`Records also carry fields beyond the documented schema: ${newFields.join(', ')} (see \`api get ID\` or --json).\n`);
 }

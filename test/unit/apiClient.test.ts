@@ -22,7 +22,7 @@ import {
 import { TlsError } from '../../src/core/api/tlsErrors';
 import { CancelledError, describeError } from '../../src/core/errors';
 import { ZERO_TIME, SPEC_FIELDS } from '../../src/core/history/record';
-import { parseBackupId, parseBackupList, type CreateBackupRequest } from '../../src/core/api/schema';
+import { parseBackupId, checkBackupList, type CreateBackupRequest } from '../../src/core/api/schema';
 import { startUcpApiFixture, simulatedRunner, type UcpApiFixture, type RunnerResult } from '../fixtures/ucpApiServer';
 import { issueClientCert, makeCa, makeSelfSignedCert } from '../fixtures/api/selfSignedCert';
 
@@ -70,7 +70,7 @@ test('a backup created through the API is listed IN_PROGRESS, then SUCCESS with 
 
     gate.release({ state: 'SUCCESS' });
     const updates: string[] = [];
-    const done = await api.waitForBackup(id, { intervalMs: 20, onUpdate: (r) => updates.push(r.backupState) });
+    const done = await api.waitForBackup(id, { intervalMs: 20, onUpdate: ({ record }) => updates.push(record.backupState) });
     assert.equal(done.backupState, 'SUCCESS');
     assert.equal(updates.at(-1), 'SUCCESS');
     assert.deepEqual(Object.keys(done), [...SPEC_FIELDS]);
@@ -111,7 +111,7 @@ test("the docs' GET /api/ucp/backups example records pass the schema check uncha
     { id: '0d0525dd-948a-41b4-9f25-c6b4cd6d9fe4', encrypted: true, fileName: 'backup2.tar', logFileName: 'backup2.log', backupPath: '/secure-location', backupState: 'SUCCESS', nodeLocation: 'ucp-node-ubuntu-0', shortError: '', created_at: '2019-04-10T21:55:53.775Z', completed_at: '2019-04-10T21:56:01.184Z' },
     { id: '2cf210df-d641-44ca-bc21-bda757c08d18', encrypted: true, fileName: 'backup1.tar', logFileName: 'backup1.log', backupPath: '/secure-location', backupState: 'IN_PROGRESS', nodeLocation: 'ucp-node-ubuntu-0', shortError: '', created_at: '2019-04-10T01:23:59.404Z', completed_at: '0001-01-01T00:00:00Z' },
   ];
-  assert.deepEqual(parseBackupList(JSON.parse(JSON.stringify(docsList))), docsList);
+  assert.deepEqual(checkBackupList(JSON.parse(JSON.stringify(docsList))), docsList.map((record) => ({ record, missingFields: [], newFields: [] })));
   assert.equal(parseBackupId(JSON.stringify({ id: docsList[0].id })), docsList[0].id);
   assert.equal(parseBackupId(JSON.stringify(docsList[1].id)), docsList[1].id);
 });

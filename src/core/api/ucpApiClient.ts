@@ -17,8 +17,8 @@ import {
   ServerError,
 } from './errors';
 import { exchange, parseJsonBody, serverMessage, type Reply, type TlsOptions } from './httpsTransport';
-import type { BackupRecord } from '../history/record';
-import { parseBackupId, parseBackupList, parseBackupRecord, type CreateBackupRequest } from './schema';
+import { missingFieldsWarning } from './recordText';
+import { checkBackupList, checkBackupRecord, parseBackupId, type CheckedBackupRecord, type CreateBackupRequest, type UcpBackupRecord } from './schema';
 
 export interface UcpApiOptions extends TlsOptions {
   /** https://<ucp-host>[:port] */
@@ -26,6 +26,8 @@ export interface UcpApiOptions extends TlsOptions {
   /** Per request; default 30 s. */
   timeoutMs?: number;
   token?: string;
+  /** A record lacks documented fields: a warning for the admin, the call still succeeds. */
+  onSchemaWarning?: (warning: string) => void;
 }
 
 export interface CallOptions {
@@ -36,12 +38,14 @@ export interface WaitOptions extends CallOptions {
   /** Default 2000 ms. */
   intervalMs?: number;
   /** Called with each record whose state or completed_at changed. */
-  onUpdate?: (record: BackupRecord) => void;
+  onUpdate?: (checked: CheckedBackupRecord) => void;
 }
 
 export class UcpApiClient {
   readonly baseUrl: URL;
   #token: string | undefined;
+  /** Warnings already given, so polling does not repeat one every interval. */
+  #warned = new Set<string>();
 
   constructor(private readonly options: UcpApiOptions) {
     let url: URL;
@@ -90,39 +94,61 @@ export class UcpApiClient {
     return parseBackupId(reply.body);
   }
 
-  /** GET /api/ucp/backups */
-  async listBackups(opts: CallOptions = {}): Promise<BackupRecord[]> {
+  /** GET /api/ucp/backups, each record with what it lacks and what it adds to the documented schema. */
+  async listBackupsChecked(opts: CallOptions = {}): Promise<CheckedBackupRecord[]> {
     const reply = await this.#call('GET', '/api/ucp/backups', undefined, opts.signal);
     this.#expectOk(reply);
-    return parseBackupList(parseJsonBody(reply.body, 'GET /api/ucp/backups'));
+    const checked = checkBackupList(parseJsonBody(reply.body, 'GET /api/ucp/backups'));
+    this.#warn(missingFieldsWarning(checked));
+    return checked;
+  }
+
+  /** GET /api/ucp/backups */
+  async listBackups(opts: CallOptions = {}): Promise<UcpBackupRecord[]> {
+    return (await this.listBackupsChecked(opts)).map((c) => c.record);
   }
 
   /** GET /api/ucp/backup/{id}; a 404 is BackupNotFoundError. */
-  async getBackup(id: string, opts: CallOptions = {}): Promise<BackupRecord> {
+  async getBackupChecked(id: string, opts: CallOptions = {}): Promise<CheckedBackupRecord> {
     const reply = await this.#call('GET', `/api/ucp/backup/${encodeURIComponent(id)}`, undefined, opts.signal);
     if (reply.status === 404) throw new BackupNotFoundError(id);
     this.#expectOk(reply);
-    const record = parseBackupRecord(parseJsonBody(reply.body, 'GET /api/ucp/backup/{id}'));
-    if (record.id !== id) throw new InvalidResponseError(`asked for backup ${id}, got ${record.id}`);
-    return record;
+    const checked = checkBackupRecord(parseJsonBody(reply.body, 'GET /api/ucp/backup/{id}'));
+    if (checked.record.id !== id) throw new InvalidResponseError(`asked for backup ${id}, got ${checked.record.id}`);
+    this.#warn(missingFieldsWarning([checked]));
+    return checked;
+  }
+
+  async getBackup(id: string, opts: CallOptions = {}): Promise<UcpBackupRecord> {
+    return (await this.getBackupChecked(id, opts)).record;
   }
 
   /** Polls GET /api/ucp/backup/{id} until the backup is SUCCESS or FAILED. */
-  async waitForBackup(id: string, opts: WaitOptions = {}): Promise<BackupRecord> {
+  async waitForBackup(id: string, opts: WaitOptions = {}): Promise<UcpBackupRecord> {
+    return (await this.waitForBackupChecked(id, opts)).record;
+  }
+
+  async waitForBackupChecked(id: string, opts: WaitOptions = {}): Promise<CheckedBackupRecord> {
     const interval = opts.intervalMs ?? 2000;
     let last = '';
     for (;;) {
-      const record = await this.getBackup(id, opts);
-      const key = `${record.backupState} ${record.completed_at}`;
-      if (key !== last) opts.onUpdate?.(record);
+      const checked = await this.getBackupChecked(id, opts);
+      const key = `${checked.record.backupState} ${checked.record.completed_at}`;
+      if (key !== last) opts.onUpdate?.(checked);
       last = key;
-      if (record.backupState !== 'IN_PROGRESS') return record;
+      if (checked.record.backupState !== 'IN_PROGRESS') return checked;
       try {
         await sleep(interval, undefined, { signal: opts.signal });
       } catch {
         throw new CancelledError();
       }
     }
+  }
+
+  #warn(warning: string | undefined): void {
+    if (!warning || this.#warned.has(warning)) return;
+    this.#warned.add(warning);
+    this.options.onSchemaWarning?.(warning);
   }
 
   #expectOk(reply: Reply): void {
