@@ -4,13 +4,14 @@
  * only from files or stdin; the token is written to a 0600 file, never printed.
  */
 import { X509Certificate } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import type { CliCommand, CliIO } from './common';
 import { parse, printJson, readPassphrase } from './common';
 import { ConfigError } from '../core/errors';
-import { UcpApiClient } from '../core/api/ucpApiClient';
+import { UcpApiClient, type UcpApiOptions } from '../core/api/ucpApiClient';
 import type { CheckedBackupRecord, CreateBackupRequest } from '../core/api/schema';
 import { formatUcpTime, recordLines } from '../core/api/recordText';
 
@@ -21,7 +22,8 @@ const USAGE = `Usage:
   ucp-backup api backups --url URL AUTH [--json] [TLS]
   ucp-backup api get ID  --url URL AUTH [--json] [TLS]
 
-  AUTH: --token-file FILE (from \`api login\`), --username NAME --password-file FILE, or
+  AUTH: --token-file FILE (from \`api login\`), --username NAME --password-file FILE, both
+        (the token is used and renewed with the password when it expires), or
         --client-bundle DIR (an unzipped UCP client bundle: cert.pem, key.pem, ca.pem)
   TLS:  --ca FILE (UCP's CA bundle, from https://<ucp>/ca; default with a client bundle:
         its ca.pem) or --insecure
@@ -57,6 +59,9 @@ export const command: CliCommand = async (argv, io, signal) => {
     io.stdout.write(USAGE);
     return v.help ? 0 : 2;
   }
+  if ([v['password-file'], v['token-file'], v['passphrase-file']].filter((f) => f === '-').length > 1) {
+    throw new ConfigError('Only one secret can come from stdin.');
+  }
   if (sub === 'login') return login(v, io, signal);
   const client = await authenticatedClient(v, io, signal);
   switch (sub) {
@@ -78,7 +83,7 @@ export const command: CliCommand = async (argv, io, signal) => {
   }
 };
 
-async function baseClient(v: Values, io: CliIO): Promise<UcpApiClient> {
+async function baseClient(v: Values, io: CliIO, extra: Partial<UcpApiOptions> = {}): Promise<UcpApiClient> {
   if (!v.url) throw new ConfigError('Missing --url.', 'Pass --url https://<ucp-host>[:port].');
   if (v.ca && v.insecure) throw new ConfigError('--ca and --insecure exclude each other.');
   const bundle = v['client-bundle'] ? await readClientBundle(v['client-bundle']) : undefined;
@@ -99,6 +104,7 @@ async function baseClient(v: Values, io: CliIO): Promise<UcpApiClient> {
     insecure: v.insecure,
     clientCert: bundle && { cert: bundle.cert, key: bundle.key },
     onSchemaWarning: (w) => io.stderr.write(`ucp-backup: warning: ${w}\n`),
+    ...extra,
   });
 }
 
@@ -162,29 +168,35 @@ async function login(v: Values, io: CliIO, signal: AbortSignal): Promise<number>
 }
 
 async function authenticatedClient(v: Values, io: CliIO, signal: AbortSignal): Promise<UcpApiClient> {
-  const client = await baseClient(v, io);
+  const tokenFile = v['token-file'];
   if (v['client-bundle']) {
-    if (v['token-file'] || v.username) throw new ConfigError('Pass either --client-bundle or a token/password, not both.');
-    return client;
+    if (tokenFile || v.username) throw new ConfigError('Pass either --client-bundle or a token/password, not both.');
+    return baseClient(v, io);
   }
-  if (v['token-file']) {
-    if (v.username) throw new ConfigError('Pass either --token-file or --username/--password-file, not both.');
-    return client.withToken(await readSecret(v['token-file'], 'token', io));
-  }
-  if (!v.username || !v['password-file']) {
+  if (!!v.username !== !!v['password-file']) throw new ConfigError('--username and --password-file go together.');
+  if (!tokenFile && !v.username) {
     throw new ConfigError('Not logged in.', 'Pass --token-file FILE (see `api login`), --username NAME --password-file FILE, or --client-bundle DIR.');
   }
-  await client.login(v.username, await readSecret(v['password-file'], 'password', io), { signal });
-  return client;
+  const username = v.username;
+  const passwordFile = v['password-file'];
+  let password: Promise<string> | undefined;
+  const extra: Partial<UcpApiOptions> = {
+    token: tokenFile ? await readSecret(tokenFile, 'token', io) : undefined,
+    // Read once, when first needed: stdin can be read only once.
+    credentials: username && passwordFile ? { username, password: () => (password ??= readSecret(passwordFile, 'password', io)) } : undefined,
+    onTokenRenewed: (token) => {
+      const saved = tokenFile && tokenFile !== '-';
+      if (saved) writeFileSync(tokenFile, token + '\n', { mode: 0o600 });
+      io.stderr.write(`The UCP token had expired: logged in again as ${username}${saved ? `; new token saved to ${tokenFile}` : ''}.\n`);
+    },
+  };
+  return baseClient(v, io, extra);
 }
 
 async function backup(client: UcpApiClient, v: Values, io: CliIO, signal: AbortSignal): Promise<number> {
   if (!v['file-name'] || !v['host-path']) throw new ConfigError('`api backup` needs --file-name NAME and --host-path DIR.');
   if (!!v['passphrase-file'] === !!v['no-passphrase']) {
     throw new ConfigError('Pass exactly one of --passphrase-file FILE and --no-passphrase.', 'UCP encrypts the backup with the passphrase; without one the archive is plain tar.');
-  }
-  if (v['passphrase-file'] === '-' && (v['password-file'] === '-' || v['token-file'] === '-')) {
-    throw new ConfigError('Only one secret can come from stdin.');
   }
   const interval = v.interval === undefined ? 2 : Number(v.interval);
   if (!(interval > 0)) throw new ConfigError(`--interval ${v.interval}: expected seconds > 0.`);

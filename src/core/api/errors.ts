@@ -24,7 +24,7 @@ export function asSentence(text: string): string {
 export class AuthenticationError extends UcpApiError {
   constructor(
     message = 'UCP rejected the credentials (401).',
-    hint = 'The token may have expired: log in again (`ucp-backup api login`) and retry.',
+    hint = 'The token may have expired: log in again (`ucp-backup api login`) and retry, or give the password (--username with --password-file) so the token is renewed by itself.',
   ) {
     super(message, hint, 401, 2);
   }

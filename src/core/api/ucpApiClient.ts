@@ -3,7 +3,9 @@
  * the API"): POST /api/ucp/backup, GET /api/ucp/backups, GET /api/ucp/backup/{id}. Callers
  * identify as the docs show, with `Authorization: Bearer` and a token from POST /auth/login,
  * or with a UCP client bundle's certificate (mutual TLS, UCP's other way to authenticate).
- * Secrets (password, token, passphrase) never appear in errors or logs.
+ * Given the password (a provider: the CLI's --password-file, VS Code's SecretStorage), an
+ * expired token is renewed by logging in again, once per request. Secrets (password, token,
+ * passphrase) never appear in errors or logs.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CancelledError, ConfigError } from '../errors';
@@ -20,12 +22,22 @@ import { exchange, parseJsonBody, serverMessage, type Reply, type TlsOptions } f
 import { missingFieldsWarning } from './recordText';
 import { checkBackupList, checkBackupRecord, parseBackupId, type CheckedBackupRecord, type CreateBackupRequest, type UcpBackupRecord } from './schema';
 
+export interface UcpCredentials {
+  username: string;
+  /** Asked for only when a login is due, so the caller decides how long the password lives in memory. */
+  password: () => Promise<string>;
+}
+
 export interface UcpApiOptions extends TlsOptions {
   /** https://<ucp-host>[:port] */
   url: string;
   /** Per request; default 30 s. */
   timeoutMs?: number;
   token?: string;
+  /** Lets the client log in when it has no token, and again (once) when UCP answers 401 to one. */
+  credentials?: UcpCredentials;
+  /** The token after a renewal: VS Code keeps it in memory, the CLI rewrites --token-file. Never log it. */
+  onTokenRenewed?: (token: string) => void;
   /** A record lacks documented fields: a warning for the admin, the call still succeeds. */
   onSchemaWarning?: (warning: string) => void;
 }
@@ -44,6 +56,7 @@ export interface WaitOptions extends CallOptions {
 export class UcpApiClient {
   readonly baseUrl: URL;
   #token: string | undefined;
+  #renewal: Promise<void> | undefined;
   /** Warnings already given, so polling does not repeat one every interval. */
   #warned = new Set<string>();
 
@@ -161,11 +174,57 @@ export class UcpApiClient {
     throw new ServerError(reply.status, serverMessage(reply.body));
   }
 
-  #call(method: string, path: string, body: unknown, signal: AbortSignal | undefined): Promise<Reply> {
+  /** An authenticated call: logs in first if it can and must; on a 401 to a token, logs in again and retries once. */
+  async #call(method: string, path: string, body: unknown, signal: AbortSignal | undefined): Promise<Reply> {
+    const creds = this.options.credentials;
+    let fresh = false;
     if (!this.#token && !this.options.clientCert) {
-      throw new AuthenticationError('No UCP token.', 'Log in first (`ucp-backup api login`, or --username with --password-file), or use a client bundle.');
+      if (!creds) throw new AuthenticationError('No UCP token.', 'Log in first (`ucp-backup api login`, or --username with --password-file), or use a client bundle.');
+      await this.#renew(undefined, signal);
+      fresh = true;
     }
-    return this.#send(method, path, body, signal, true);
+    const sentWith = this.#token;
+    let retry = await this.#send(method, path, body, signal, true);
+    if (retry.status !== 401 || !creds || sentWith === undefined) return retry;
+    // A token from a login moments ago is not expired: logging in again would only loop.
+    if (!fresh) {
+      await this.#renew(sentWith, signal);
+      retry = await this.#send(method, path, body, signal, true);
+    }
+    if (retry.status === 401) {
+      throw new AuthenticationError(
+        fresh
+          ? `UCP rejected the token it had just issued (401), right after logging in as "${creds.username}".`
+          : `UCP rejected the new token too (401), right after logging in again as "${creds.username}".`,
+        'The login works but the account cannot use the API: check it in UCP (Access Control → Users) and the ucp-controller and ucp-auth logs.',
+      );
+    }
+    return retry;
+  }
+
+  /** One login for all the calls that found `stale` expired at once. */
+  async #renew(stale: string | undefined, signal: AbortSignal | undefined): Promise<void> {
+    if (this.#token !== stale) return;
+    if (!this.#renewal) {
+      const creds = this.options.credentials!;
+      this.#renewal = (async () => {
+        try {
+          const token = await this.login(creds.username, await creds.password(), { signal });
+          if (stale !== undefined) this.options.onTokenRenewed?.(token);
+        } catch (err) {
+          if (stale !== undefined && err instanceof AuthenticationError) {
+            throw new AuthenticationError(
+              `UCP no longer accepted the token (401), and logging in again as "${creds.username}" was refused.`,
+              'The password may have changed: update it (CLI: --password-file) and retry.',
+            );
+          }
+          throw err;
+        } finally {
+          this.#renewal = undefined;
+        }
+      })();
+    }
+    await this.#renewal;
   }
 
   async #send(method: string, path: string, body: unknown, signal: AbortSignal | undefined, auth: boolean): Promise<Reply> {
