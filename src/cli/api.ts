@@ -1,9 +1,8 @@
 /**
- * `ucp-backup api login|backup|backups|get`: the UCP backup API from the command line
+ * `ucp-backup api login|backup|backups|get|ca`: the UCP backup API from the command line
  * (back-up-ucp.txt, "Create, list, and retrieve UCP backups using the API"). Secrets come
  * only from files or stdin; the token is written to a 0600 file, never printed.
  */
-import { X509Certificate } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,9 +12,12 @@ import { parse, printJson, readPassphrase } from './common';
 import { ConfigError } from '../core/errors';
 import { UcpApiClient, type UcpApiOptions } from '../core/api/ucpApiClient';
 import type { CheckedBackupRecord, CreateBackupRequest } from '../core/api/schema';
+import { checkCaSignsServer, consentToFingerprint, fetchServedCa, MemoryCaPinStore, parseCaBundle, trustUcpCa } from '../core/api/caTrust';
 import { formatUcpTime, recordLines } from '../core/api/recordText';
+import { INSECURE_WARNING } from '../core/api/tlsErrors';
 
 const USAGE = `Usage:
+  ucp-backup api ca      --url URL [--save FILE]
   ucp-backup api login   --url URL --username NAME --password-file FILE --token-file OUT [TLS]
   ucp-backup api backup  --url URL AUTH --file-name NAME --host-path DIR
                          (--passphrase-file FILE | --no-passphrase) [--include-logs] [--wait] [--json] [TLS]
@@ -25,10 +27,11 @@ const USAGE = `Usage:
   AUTH: --token-file FILE (from \`api login\`), --username NAME --password-file FILE, both
         (the token is used and renewed with the password when it expires), or
         --client-bundle DIR (an unzipped UCP client bundle: cert.pem, key.pem, ca.pem)
-  TLS:  --ca FILE (UCP's CA bundle, from https://<ucp>/ca; default with a client bundle:
-        its ca.pem) or --insecure
+  TLS:  --pin-sha256 FINGERPRINT (trust the CA UCP serves at /ca only if it has this SHA-256
+        fingerprint; \`api ca\` prints it), --ca FILE (a saved CA bundle; default with a client
+        bundle: its ca.pem), or --insecure (no check at all, warned)
   A FILE of "-" is read from stdin. Exit: 0 ok, 1 failed (a FAILED backup with --wait),
-  2 usage, 3 another backup is running, 4 no such backup.
+  2 usage, login or TLS, 3 another backup is running, 4 no such backup.
 `;
 
 const OPTIONS = {
@@ -38,7 +41,9 @@ const OPTIONS = {
   'token-file': { type: 'string' },
   'client-bundle': { type: 'string' },
   ca: { type: 'string' },
+  'pin-sha256': { type: 'string' },
   insecure: { type: 'boolean' },
+  save: { type: 'string' },
   json: { type: 'boolean' },
   'file-name': { type: 'string' },
   'host-path': { type: 'string' },
@@ -62,6 +67,7 @@ export const command: CliCommand = async (argv, io, signal) => {
   if ([v['password-file'], v['token-file'], v['passphrase-file']].filter((f) => f === '-').length > 1) {
     throw new ConfigError('Only one secret can come from stdin.');
   }
+  if (sub === 'ca') return showCa(v, io, signal);
   if (sub === 'login') return login(v, io, signal);
   const client = await authenticatedClient(v, io, signal);
   switch (sub) {
@@ -79,27 +85,50 @@ export const command: CliCommand = async (argv, io, signal) => {
       return 0;
     }
     default:
-      throw new ConfigError(`Unknown api subcommand "${sub}".`, 'Use login, backup, backups or get.');
+      throw new ConfigError(`Unknown api subcommand "${sub}".`, 'Use ca, login, backup, backups or get.');
   }
 };
 
-async function baseClient(v: Values, io: CliIO, extra: Partial<UcpApiOptions> = {}): Promise<UcpApiClient> {
+function requireUrl(v: Values): URL {
   if (!v.url) throw new ConfigError('Missing --url.', 'Pass --url https://<ucp-host>[:port].');
-  if (v.ca && v.insecure) throw new ConfigError('--ca and --insecure exclude each other.');
+  // The client checks the scheme and says what to pass.
+  return new UcpApiClient({ url: v.url }).baseUrl;
+}
+
+/** Like ssh-keyscan: what UCP serves at /ca and its fingerprint, to check with UCP's admin before pinning. */
+async function showCa(v: Values, io: CliIO, signal: AbortSignal): Promise<number> {
+  const url = requireUrl(v);
+  const certs = await fetchServedCa(url, { signal });
+  for (const c of certs) io.stdout.write(`SHA-256 ${c.sha256}  ${c.subject}\n`);
+  const pem = certs.map((c) => c.pem).join('\n') + '\n';
+  const unsigned = await checkCaSignsServer(url, pem, signal);
+  if (unsigned) io.stderr.write(`ucp-backup: warning: this CA does not sign the certificate ${url.host} presents (${unsigned}); pinning it would not help.\n`);
+  if (v.save) await writeFile(v.save, pem);
+  io.stderr.write(`Check the fingerprint with UCP's admin, then pass --pin-sha256 ${certs[0].sha256}${v.save ? ` or --ca ${v.save}` : ''}.\n`);
+  return 0;
+}
+
+async function baseClient(v: Values, io: CliIO, signal: AbortSignal, extra: Partial<UcpApiOptions> = {}): Promise<UcpApiClient> {
+  const url = requireUrl(v);
+  if ([v.ca, v['pin-sha256'], v.insecure].filter(Boolean).length > 1) throw new ConfigError('--ca, --pin-sha256 and --insecure exclude each other.');
   const bundle = v['client-bundle'] ? await readClientBundle(v['client-bundle']) : undefined;
   let ca: string | undefined;
   if (v.ca) {
     try {
       ca = await readFile(v.ca, 'utf8');
     } catch (err) {
-      throw new ConfigError(`Cannot read CA bundle ${v.ca}: ${(err as Error).message}.`, 'Save UCP\'s CA bundle first: curl -sk https://<ucp-host>/ca > ucp-ca.pem');
+      throw new ConfigError(`Cannot read CA bundle ${v.ca}: ${(err as Error).message}.`, 'Save UCP\'s CA bundle first: ucp-backup api ca --url URL --save ucp-ca.pem');
     }
-    checkCaBundle(v.ca, ca);
+    parseCaBundle(ca, v.ca);
+  } else if (v['pin-sha256']) {
+    // Consent given on the command line: no store, the fingerprint is checked on every run.
+    ca = await trustUcpCa(url, new MemoryCaPinStore(), consentToFingerprint(v['pin-sha256']), signal);
   } else if (bundle && !v.insecure) {
     ca = bundle.ca;
   }
+  if (v.insecure) io.stderr.write(`ucp-backup: ${INSECURE_WARNING}\n`);
   return new UcpApiClient({
-    url: v.url,
+    url: url.href,
     ca,
     insecure: v.insecure,
     clientCert: bundle && { cert: bundle.cert, key: bundle.key },
@@ -118,7 +147,7 @@ async function readClientBundle(dir: string): Promise<{ ca: string; cert: string
     }
   };
   const [ca, cert, key] = [await read('ca.pem'), await read('cert.pem'), await read('key.pem')];
-  checkCaBundle(join(dir, 'ca.pem'), ca);
+  parseCaBundle(ca, join(dir, 'ca.pem'));
   try {
     // Fails here, with a clear message, when key.pem does not belong to cert.pem.
     createSecureContext({ cert, key });
@@ -126,18 +155,6 @@ async function readClientBundle(dir: string): Promise<{ ca: string; cert: string
     throw new ConfigError(`The client bundle ${dir} is unusable: ${(err as Error).message}.`, 'cert.pem and key.pem must come from the same bundle: unzip it again.');
   }
   return { ca, cert, key };
-}
-
-/** Node silently ignores a CA "bundle" without certificates; the admin would only see an untrusted-certificate error. */
-function checkCaBundle(path: string, pem: string): void {
-  const first = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/.exec(pem);
-  let ok = !!first;
-  try {
-    if (first) new X509Certificate(first[0]);
-  } catch {
-    ok = false;
-  }
-  if (!ok) throw new ConfigError(`${path} holds no PEM certificate.`, 'Pass the CA bundle UCP serves at https://<ucp-host>/ca (PEM, "-----BEGIN CERTIFICATE-----").');
 }
 
 /** Secrets come from a file's first line or stdin ("-"), never argv; errors name which secret. */
@@ -160,7 +177,7 @@ const SECRET_HINTS: Record<string, string> = {
 async function login(v: Values, io: CliIO, signal: AbortSignal): Promise<number> {
   if (!v.username || !v['password-file']) throw new ConfigError('`api login` needs --username and --password-file.');
   if (!v['token-file']) throw new ConfigError('`api login` needs --token-file OUT.', 'The token is written there (mode 0600), never printed.');
-  const client = await baseClient(v, io);
+  const client = await baseClient(v, io, signal);
   const token = await client.login(v.username, await readSecret(v['password-file'], 'password', io), { signal });
   await writeFile(v['token-file'], token + '\n', { mode: 0o600 });
   io.stderr.write(`Logged in to ${client.baseUrl.host} as ${v.username}; token saved to ${v['token-file']}.\n`);
@@ -171,7 +188,7 @@ async function authenticatedClient(v: Values, io: CliIO, signal: AbortSignal): P
   const tokenFile = v['token-file'];
   if (v['client-bundle']) {
     if (tokenFile || v.username) throw new ConfigError('Pass either --client-bundle or a token/password, not both.');
-    return baseClient(v, io);
+    return baseClient(v, io, signal);
   }
   if (!!v.username !== !!v['password-file']) throw new ConfigError('--username and --password-file go together.');
   if (!tokenFile && !v.username) {
@@ -190,7 +207,7 @@ async function authenticatedClient(v: Values, io: CliIO, signal: AbortSignal): P
       io.stderr.write(`The UCP token had expired: logged in again as ${username}${saved ? `; new token saved to ${tokenFile}` : ''}.\n`);
     },
   };
-  return baseClient(v, io, extra);
+  return baseClient(v, io, signal, extra);
 }
 
 async function backup(client: UcpApiClient, v: Values, io: CliIO, signal: AbortSignal): Promise<number> {

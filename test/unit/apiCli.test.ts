@@ -84,7 +84,7 @@ test('exit codes: 4 for an unknown ID, 3 while another backup runs, 1 for a FAIL
   assert.equal(both.code, 2);
   const noCa = await runCli(['api', 'backups', '--url', fx.url, ...tokenArgs()]);
   assert.equal(noCa.code, 2);
-  assert.match(noCa.stderr, /self-signed certificate: pass the UCP CA bundle/);
+  assert.match(noCa.stderr, /does not trust .*SHA-256 fingerprint [0-9A-F:]{95}.*--pin-sha256/);
 });
 
 test('each failure says what happened and what to do: refused connection, expired token, wrong password, bad CA file', async () => {

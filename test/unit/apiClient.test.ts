@@ -19,7 +19,8 @@ import {
   MalformedRequestError,
   ServerError,
 } from '../../src/core/api/errors';
-import { TlsError } from '../../src/core/api/tlsErrors';
+import { CaNotTrustedError, TlsError } from '../../src/core/api/tlsErrors';
+import { X509Certificate } from 'node:crypto';
 import { CancelledError, describeError } from '../../src/core/errors';
 import { ZERO_TIME, SPEC_FIELDS } from '../../src/core/history/record';
 import { parseBackupId, checkBackupList, type CreateBackupRequest } from '../../src/core/api/schema';
@@ -250,10 +251,12 @@ test("a UCP client bundle's certificate authenticates without a token; a viewer'
   assert.match(err.hint!, /download a new one/);
 });
 
-test('TLS: the fixture CA is trusted; no CA or an unknown CA fails with the self-signed hint; --insecure skips', async () => {
+test('TLS: the fixture CA is trusted; no CA names the fingerprint /ca serves; an unknown CA fails; --insecure skips', async () => {
   const noCa = await new UcpApiClient({ url: fx.url }).login('admin', 'admin-password').catch((e: unknown) => e);
   assert.ok(noCa instanceof TlsError, String(noCa));
-  assert.match(noCa.hint!, /self-signed certificate: pass the UCP CA bundle/);
+  assert.ok(noCa instanceof CaNotTrustedError, String(noCa));
+  assert.deepEqual(noCa.served, [new X509Certificate(fx.caPem).fingerprint256]);
+  assert.match(noCa.hint!, /Check that fingerprint with UCP's admin.*--pin-sha256/);
   const otherCa = makeSelfSignedCert('some-other-ca').cert;
   await assert.rejects(new UcpApiClient({ url: fx.url, ca: otherCa }).login('admin', 'admin-password'), TlsError);
   assert.ok(await new UcpApiClient({ url: fx.url, insecure: true }).login('admin', 'admin-password'));

@@ -9,6 +9,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CancelledError, ConfigError } from '../errors';
+import { explainUntrustedCertificate } from './caTrust';
 import {
   AnotherBackupRunningError,
   AuthenticationError,
@@ -18,9 +19,10 @@ import {
   MalformedRequestError,
   ServerError,
 } from './errors';
-import { exchange, parseJsonBody, serverMessage, type Reply, type TlsOptions } from './httpsTransport';
+import { exchange, parseJsonBody, serverMessage, UNTRUSTED_CODES, type Reply, type TlsOptions } from './httpsTransport';
 import { missingFieldsWarning } from './recordText';
 import { checkBackupList, checkBackupRecord, parseBackupId, type CheckedBackupRecord, type CreateBackupRequest, type UcpBackupRecord } from './schema';
+import { TlsError } from './tlsErrors';
 
 export interface UcpCredentials {
   username: string;
@@ -228,14 +230,23 @@ export class UcpApiClient {
   }
 
   async #send(method: string, path: string, body: unknown, signal: AbortSignal | undefined, auth: boolean): Promise<Reply> {
-    return exchange(this.options, {
-      url: new URL(path, this.baseUrl),
-      method,
-      what: `${method} ${path.replace(/^\/api\/ucp\/backup\/.+/, '/api/ucp/backup/{id}')}`,
-      body,
-      headers: auth && this.#token ? { authorization: `Bearer ${this.#token}` } : {},
-      timeoutMs: this.options.timeoutMs ?? 30_000,
-      signal,
-    });
+    const url = new URL(path, this.baseUrl);
+    try {
+      return await exchange(this.options, {
+        url,
+        method,
+        what: `${method} ${path.replace(/^\/api\/ucp\/backup\/.+/, '/api/ucp/backup/{id}')}`,
+        body,
+        headers: auth && this.#token ? { authorization: `Bearer ${this.#token}` } : {},
+        timeoutMs: this.options.timeoutMs ?? 30_000,
+        signal,
+      });
+    } catch (err) {
+      // An untrusted chain is a CA question: /ca tells whether the CA changed or was never trusted.
+      if (err instanceof TlsError && err.code && UNTRUSTED_CODES.has(err.code) && !this.options.insecure) {
+        throw (await explainUntrustedCertificate(this.baseUrl, this.options.ca?.toString(), signal)) ?? err;
+      }
+      throw err;
+    }
   }
 }
