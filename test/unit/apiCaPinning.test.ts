@@ -13,11 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UcpApiClient } from '../../src/core/api/ucpApiClient';
 import { consentToFingerprint, MemoryCaPinStore, normalizeFingerprint, trustUcpCa, type CaOffer } from '../../src/core/api/caTrust';
-import { CaChangedError, CaDoesNotSignServerError, CaNotTrustedError } from '../../src/core/api/tlsErrors';
+import { CaChangedError, CaDoesNotSignServerError, CaNotTrustedError, TlsError } from '../../src/core/api/tlsErrors';
 import { describeError } from '../../src/core/errors';
 import { runCli } from '../helpers/cli';
 import { startUcpApiFixture, type UcpApiFixture } from '../fixtures/ucpApiServer';
-import { makeUcpServerTls } from '../fixtures/api/selfSignedCert';
+import { makeSelfSignedCert, makeUcpServerTls } from '../fixtures/api/selfSignedCert';
 
 let dir: string;
 const fixtures: UcpApiFixture[] = [];
@@ -99,6 +99,26 @@ test('a /ca that does not sign the certificate presented is not offered for cons
   const err = await trustUcpCa(new URL(fx.url), new MemoryCaPinStore(), async () => assert.fail('offered a CA that does not sign the server')).catch((e: unknown) => e);
   assert.ok(err instanceof CaDoesNotSignServerError, String(err));
   assert.match(err.hint!, /proxy/);
+});
+
+test('without a pin: no CA names the fingerprint /ca serves, another CA is a changed CA, a wrong host name is about --url', async () => {
+  const fx = await fixture();
+  const noCa = await new UcpApiClient({ url: fx.url }).login('admin', 'admin-password').catch((e: unknown) => e);
+  assert.ok(noCa instanceof CaNotTrustedError, String(noCa));
+  assert.deepEqual(noCa.served, [opensslFingerprint(fx.caPem)]);
+  assert.match(noCa.hint!, /Check that fingerprint with UCP's admin.*--pin-sha256/);
+  const otherCa = makeSelfSignedCert('some-other-ca').cert;
+  await assert.rejects(new UcpApiClient({ url: fx.url, ca: otherCa }).login('admin', 'admin-password'), CaChangedError);
+  assert.ok(await new UcpApiClient({ url: fx.url, insecure: true }).login('admin', 'admin-password'));
+
+  // A certificate from the right CA but for another name: the hint is about --url, not the CA.
+  const elsewhere = makeSelfSignedCert('ucp-elsewhere', 'DNS:ucp.example.invalid');
+  const fx2 = await startUcpApiFixture({ cert: elsewhere });
+  fixtures.push(fx2);
+  const err = await new UcpApiClient({ url: fx2.url, ca: elsewhere.cert }).login('admin', 'admin-password').catch((e: unknown) => e);
+  assert.ok(err instanceof TlsError, String(err));
+  assert.match(err.message, /ERR_TLS_CERT_ALTNAME_INVALID/);
+  assert.match(err.hint!, /not for this host name/);
 });
 
 test('fingerprints are accepted with or without colons, any case, "sha256:" prefix; anything else is refused', () => {

@@ -19,13 +19,11 @@ import {
   MalformedRequestError,
   ServerError,
 } from '../../src/core/api/errors';
-import { CaNotTrustedError, TlsError } from '../../src/core/api/tlsErrors';
-import { X509Certificate } from 'node:crypto';
 import { CancelledError, describeError } from '../../src/core/errors';
 import { ZERO_TIME, SPEC_FIELDS } from '../../src/core/history/record';
 import { parseBackupId, checkBackupList, type CreateBackupRequest } from '../../src/core/api/schema';
 import { startUcpApiFixture, simulatedRunner, type UcpApiFixture, type RunnerResult } from '../fixtures/ucpApiServer';
-import { issueClientCert, makeCa, makeSelfSignedCert } from '../fixtures/api/selfSignedCert';
+import { issueClientCert, makeCa } from '../fixtures/api/selfSignedCert';
 
 let fx: UcpApiFixture;
 let api: UcpApiClient;
@@ -249,29 +247,6 @@ test("a UCP client bundle's certificate authenticates without a token; a viewer'
   assert.ok(err instanceof AuthenticationError, String(err));
   assert.match(err.message, /client bundle certificate/);
   assert.match(err.hint!, /download a new one/);
-});
-
-test('TLS: the fixture CA is trusted; no CA names the fingerprint /ca serves; an unknown CA fails; --insecure skips', async () => {
-  const noCa = await new UcpApiClient({ url: fx.url }).login('admin', 'admin-password').catch((e: unknown) => e);
-  assert.ok(noCa instanceof TlsError, String(noCa));
-  assert.ok(noCa instanceof CaNotTrustedError, String(noCa));
-  assert.deepEqual(noCa.served, [new X509Certificate(fx.caPem).fingerprint256]);
-  assert.match(noCa.hint!, /Check that fingerprint with UCP's admin.*--pin-sha256/);
-  const otherCa = makeSelfSignedCert('some-other-ca').cert;
-  await assert.rejects(new UcpApiClient({ url: fx.url, ca: otherCa }).login('admin', 'admin-password'), TlsError);
-  assert.ok(await new UcpApiClient({ url: fx.url, insecure: true }).login('admin', 'admin-password'));
-
-  // A certificate from the right CA but for another name: the hint is about --url, not the CA.
-  const elsewhere = makeSelfSignedCert('ucp-elsewhere', 'DNS:ucp.example.invalid');
-  const fx2 = await startUcpApiFixture({ cert: elsewhere });
-  try {
-    const err = await new UcpApiClient({ url: fx2.url, ca: elsewhere.cert }).login('admin', 'admin-password').catch((e: unknown) => e);
-    assert.ok(err instanceof TlsError, String(err));
-    assert.match(err.message, /ERR_TLS_CERT_ALTNAME_INVALID/);
-    assert.match(err.hint!, /not for this host name/);
-  } finally {
-    await fx2.close();
-  }
 });
 
 test('a refused connection, a silent server and a cancelled wait are typed errors', async () => {

@@ -34,6 +34,15 @@ after(async () => {
 
 const logins = () => fx.requests.filter((r) => r.route === 'login').length;
 
+/** Bounded, so a regression fails the test instead of hanging it. */
+async function waitUntil(cond: () => boolean, what: string, ms = 10_000) {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
 function client(passwordAsked: { n: number } = { n: 0 }, renewed: string[] = []) {
   return new UcpApiClient({
     url: fx.url,
@@ -133,11 +142,14 @@ test('`api backup --wait` survives the token expiring mid-poll: one login again,
     // Let it poll, expire its token, then let the backup finish.
     const polls = () => fx.requests.filter((r) => r.route === 'get').length;
     const start = polls();
-    while (polls() < start + 2) await sleep(20);
+    await waitUntil(() => polls() >= start + 2, 'the CLI to poll');
     const before = logins();
     fx.expireTokens();
-    while (!fx.requests.slice(-3).some((r) => r.route === 'login')) await sleep(20);
-    release({ state: 'SUCCESS' });
+    try {
+      await waitUntil(() => logins() > before, 'the CLI to log in again');
+    } finally {
+      release({ state: 'SUCCESS' });
+    }
     const r = await running;
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^backupState\s+SUCCESS$/m);

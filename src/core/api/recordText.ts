@@ -64,7 +64,13 @@ export function recordLines(checked: CheckedBackupRecord): RecordLine[] {
  */
 export function missingFieldsWarning(checked: readonly CheckedBackupRecord[]): string | undefined {
   const byField = new Map<string, string[]>();
-  for (const c of checked) for (const f of c.missingFields) byField.set(f, [...(byField.get(f) ?? []), c.record.id]);
+  for (const c of checked) {
+    for (const f of c.missingFields) {
+      const ids = byField.get(f);
+      if (ids) ids.push(c.record.id);
+      else byField.set(f, [c.record.id]);
+    }
+  }
   if (byField.size === 0) return undefined;
   const parts = [...byField].map(([field, ids]) =>
     checked.length === 1 ? field : `${field} (${ids.length === checked.length ? 'all' : ids.length} of ${checked.length} records${ids.length <= 3 ? `: ${ids.join(', ')}` : ''})`,
