@@ -141,3 +141,27 @@ test('without an id or a backupState a record cannot be named or waited on: that
   assert.equal(missingFieldsWarning([minimal])?.startsWith("UCP's answer does not follow the documented Backup schema: backup a lacks encrypted; fileName"), true);
   assert.equal(missingFieldsWarning([checkBackupRecord({ ...base, encrypted: true, fileName: '', logFileName: '', backupPath: '', nodeLocation: '', shortError: '', created_at: ZERO_TIME, completed_at: ZERO_TIME })]), undefined);
 });
+
+test('5,000 records from a UCP that adds and drops fields are listed in well under a second, with one warning line', async () => {
+  const template = fx.records.get(doneId)!;
+  const ids: string[] = [];
+  for (let i = 0; i < 5000; i++) {
+    const id = `bulk-${String(i).padStart(4, '0')}`;
+    ids.push(id);
+    fx.records.set(id, { ...template, id, fileName: `${id}.tar` });
+  }
+  fx.recordVariant = { addFields: { sizeBytes: 1 }, omitFields: ['shortError'] };
+  try {
+    warnings.length = 0;
+    const started = performance.now();
+    const list = await api.listBackupsChecked();
+    const ms = performance.now() - started;
+    assert.equal(list.length, 5002);
+    assert.ok(ms < 1000, `listing took ${Math.round(ms)} ms`);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /records lack shortError \(all of 5002 records\)\./);
+  } finally {
+    fx.recordVariant = null;
+    for (const id of ids) fx.records.delete(id);
+  }
+});

@@ -3,7 +3,7 @@
  * CLI's contract (docs/api.md): 1 the call or backup failed, 2 usage/config, 3 another backup
  * is running, 4 no such backup. TLS and CA errors are in tlsErrors.ts.
  */
-import { UcpError } from '../errors';
+import { CancelledError, UcpError } from '../errors';
 
 export class UcpApiError extends UcpError {
   constructor(message: string, hint?: string, readonly status?: number, exitCode = 1, options?: { cause?: unknown }) {
@@ -107,5 +107,14 @@ export class ConnectionError extends UcpApiError {
 export class ApiTimeoutError extends UcpApiError {
   constructor(ms: number) {
     super(`The UCP API did not answer within ${Math.round(ms / 1000)} s.`, 'Check the network to UCP, or retry later.');
+  }
+}
+
+/** The admin stopped waiting for a backup: UCP has no cancel in its API, so the backup goes on. */
+export class WaitCancelledError extends CancelledError {
+  override readonly hint: string;
+  constructor(readonly backupId: string) {
+    super(`Stopped waiting for backup ${backupId}; it goes on in UCP (the API cannot cancel it).`);
+    this.hint = `See how it ends with \`ucp-backup api get ${backupId}\`.`;
   }
 }

@@ -14,6 +14,7 @@ import {
   AnotherBackupRunningError,
   AuthenticationError,
   BackupNotFoundError,
+  WaitCancelledError,
   ForbiddenError,
   InvalidResponseError,
   MalformedRequestError,
@@ -51,6 +52,11 @@ export interface CallOptions {
 export interface WaitOptions extends CallOptions {
   /** Default 2000 ms. */
   intervalMs?: number;
+  /**
+   * Backoff: while nothing changes, the wait grows by half each poll up to this (default:
+   * intervalMs, no backoff); a change resets it. Long backups then cost UCP few requests.
+   */
+  maxIntervalMs?: number;
   /** Called with each record whose state or completed_at changed. */
   onUpdate?: (checked: CheckedBackupRecord) => void;
 }
@@ -143,20 +149,29 @@ export class UcpApiClient {
     return (await this.waitForBackupChecked(id, opts)).record;
   }
 
+  /** A cancel stops the waiting only: the backup goes on in UCP (WaitCancelledError says so). */
   async waitForBackupChecked(id: string, opts: WaitOptions = {}): Promise<CheckedBackupRecord> {
-    const interval = opts.intervalMs ?? 2000;
+    const base = opts.intervalMs ?? 2000;
+    const max = Math.max(base, opts.maxIntervalMs ?? base);
+    let interval = base;
     let last = '';
-    for (;;) {
-      const checked = await this.getBackupChecked(id, opts);
-      const key = `${checked.record.backupState} ${checked.record.completed_at}`;
-      if (key !== last) opts.onUpdate?.(checked);
-      last = key;
-      if (checked.record.backupState !== 'IN_PROGRESS') return checked;
-      try {
+    try {
+      for (;;) {
+        const checked = await this.getBackupChecked(id, opts);
+        const key = `${checked.record.backupState} ${checked.record.completed_at}`;
+        if (key !== last) {
+          opts.onUpdate?.(checked);
+          interval = base;
+        } else {
+          interval = Math.min(max, interval * 1.5);
+        }
+        last = key;
+        if (checked.record.backupState !== 'IN_PROGRESS') return checked;
         await sleep(interval, undefined, { signal: opts.signal });
-      } catch {
-        throw new CancelledError();
       }
+    } catch (err) {
+      if (err instanceof CancelledError || opts.signal?.aborted) throw new WaitCancelledError(id);
+      throw err;
     }
   }
 
