@@ -5,8 +5,6 @@
  */
 import { writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { createSecureContext } from 'node:tls';
 import type { CliCommand, CliIO } from './common';
 import { parse, printJson, readPassphrase } from './common';
 import { ConfigError } from '../core/errors';
@@ -15,6 +13,7 @@ import type { CheckedBackupRecord, CreateBackupRequest } from '../core/api/schem
 import { checkCaSignsServer, consentToFingerprint, fetchServedCa, MemoryCaPinStore, parseCaBundle, trustUcpCa } from '../core/api/caTrust';
 import { formatUcpTime, recordLines } from '../core/api/recordText';
 import { INSECURE_WARNING } from '../core/api/tlsErrors';
+import { readClientBundleFolder } from '../core/api/clientBundle';
 
 const USAGE = `Usage:
   ucp-backup api ca      --url URL [--save FILE]
@@ -111,7 +110,7 @@ async function showCa(v: Values, io: CliIO, signal: AbortSignal): Promise<number
 async function baseClient(v: Values, io: CliIO, signal: AbortSignal, extra: Partial<UcpApiOptions> = {}): Promise<UcpApiClient> {
   const url = requireUrl(v);
   if ([v.ca, v['pin-sha256'], v.insecure].filter(Boolean).length > 1) throw new ConfigError('--ca, --pin-sha256 and --insecure exclude each other.');
-  const bundle = v['client-bundle'] ? await readClientBundle(v['client-bundle']) : undefined;
+  const bundle = v['client-bundle'] ? await readClientBundleFolder(v['client-bundle']) : undefined;
   let ca: string | undefined;
   if (v.ca) {
     try {
@@ -135,26 +134,6 @@ async function baseClient(v: Values, io: CliIO, signal: AbortSignal, extra: Part
     onSchemaWarning: (w) => io.stderr.write(`ucp-backup: warning: ${w}\n`),
     ...extra,
   });
-}
-
-/** A UCP client bundle, unzipped: its ca.pem verifies UCP, cert.pem + key.pem identify the user. */
-async function readClientBundle(dir: string): Promise<{ ca: string; cert: string; key: string }> {
-  const read = async (name: string) => {
-    try {
-      return await readFile(join(dir, name), 'utf8');
-    } catch (err) {
-      throw new ConfigError(`Cannot read ${name} of the client bundle ${dir}: ${(err as Error).message}.`, 'Unzip the bundle from UCP (My Profile → Client Bundles → New Client Bundle) and pass its folder.');
-    }
-  };
-  const [ca, cert, key] = [await read('ca.pem'), await read('cert.pem'), await read('key.pem')];
-  parseCaBundle(ca, join(dir, 'ca.pem'));
-  try {
-    // Fails here, with a clear message, when key.pem does not belong to cert.pem.
-    createSecureContext({ cert, key });
-  } catch (err) {
-    throw new ConfigError(`The client bundle ${dir} is unusable: ${(err as Error).message}.`, 'cert.pem and key.pem must come from the same bundle: unzip it again.');
-  }
-  return { ca, cert, key };
 }
 
 /** Secrets come from a file's first line or stdin ("-"), never argv; errors name which secret. */

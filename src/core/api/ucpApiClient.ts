@@ -201,14 +201,14 @@ export class UcpApiClient {
       fresh = true;
     }
     const sentWith = this.#token;
-    let retry = await this.#send(method, path, body, signal, true);
-    if (retry.status !== 401 || !creds || sentWith === undefined) return retry;
+    let reply = await this.#send(method, path, body, signal, true);
+    if (reply.status !== 401 || !creds || sentWith === undefined) return reply;
     // A token from a login moments ago is not expired: logging in again would only loop.
     if (!fresh) {
       await this.#renew(sentWith, signal);
-      retry = await this.#send(method, path, body, signal, true);
+      reply = await this.#send(method, path, body, signal, true);
     }
-    if (retry.status === 401) {
+    if (reply.status === 401) {
       throw new AuthenticationError(
         fresh
           ? `UCP rejected the token it had just issued (401), right after logging in as "${creds.username}".`
@@ -216,7 +216,7 @@ export class UcpApiClient {
         'The login works but the account cannot use the API: check it in UCP (Access Control → Users) and the ucp-controller and ucp-auth logs.',
       );
     }
-    return retry;
+    return reply;
   }
 
   /** One login for all the calls that found `stale` expired at once. */
