@@ -13,7 +13,7 @@ import type { CheckedBackupRecord, CreateBackupRequest } from '../core/api/schem
 import { checkCaSignsServer, consentToFingerprint, fetchServedCa, MemoryCaPinStore, parseCaBundle, trustUcpCa } from '../core/api/caTrust';
 import { formatUcpTime, recordLines } from '../core/api/recordText';
 import { INSECURE_WARNING } from '../core/api/tlsErrors';
-import { readClientBundleFolder } from '../core/api/clientBundle';
+import { readClientBundle } from '../core/api/clientBundle';
 
 const USAGE = `Usage:
   ucp-backup api ca      --url URL [--save FILE]
@@ -25,7 +25,7 @@ const USAGE = `Usage:
 
   AUTH: --token-file FILE (from \`api login\`), --username NAME --password-file FILE, both
         (the token is used and renewed with the password when it expires), or
-        --client-bundle DIR (an unzipped UCP client bundle: cert.pem, key.pem, ca.pem)
+        --client-bundle ZIP|DIR (a UCP client bundle, zipped or not: cert.pem, key.pem, ca.pem)
   TLS:  --pin-sha256 FINGERPRINT (trust the CA UCP serves at /ca only if it has this SHA-256
         fingerprint; \`api ca\` prints it), --ca FILE (a saved CA bundle; default with a client
         bundle: its ca.pem), or --insecure (no check at all, warned)
@@ -110,7 +110,7 @@ async function showCa(v: Values, io: CliIO, signal: AbortSignal): Promise<number
 async function baseClient(v: Values, io: CliIO, signal: AbortSignal, extra: Partial<UcpApiOptions> = {}): Promise<UcpApiClient> {
   const url = requireUrl(v);
   if ([v.ca, v['pin-sha256'], v.insecure].filter(Boolean).length > 1) throw new ConfigError('--ca, --pin-sha256 and --insecure exclude each other.');
-  const bundle = v['client-bundle'] ? await readClientBundleFolder(v['client-bundle']) : undefined;
+  const bundle = v['client-bundle'] ? await readClientBundle(v['client-bundle']) : undefined;
   let ca: string | undefined;
   if (v.ca) {
     try {
@@ -171,7 +171,7 @@ async function authenticatedClient(v: Values, io: CliIO, signal: AbortSignal): P
   }
   if (!!v.username !== !!v['password-file']) throw new ConfigError('--username and --password-file go together.');
   if (!tokenFile && !v.username) {
-    throw new ConfigError('Not logged in.', 'Pass --token-file FILE (see `api login`), --username NAME --password-file FILE, or --client-bundle DIR.');
+    throw new ConfigError('Not logged in.', 'Pass --token-file FILE (see `api login`), --username NAME --password-file FILE, or --client-bundle ZIP|DIR.');
   }
   const username = v.username;
   const passwordFile = v['password-file'];
