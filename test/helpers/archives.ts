@@ -29,6 +29,12 @@ export interface TreeOptions {
   stamp?: string;
   /** Add our engine's manifest.json; 'tampered' lists a wrong SHA-256 for key.pem. */
   manifest?: boolean | 'tampered';
+  /** A real `etcdctl snapshot save` file in place of the synthetic bbolt one (drill tests). */
+  etcdSnapshot?: Buffer;
+  /** Other content for files of the layout: name (relative) → content (real certificates, a real auth store). */
+  replace?: Record<string, string | Buffer>;
+  /** More fields of the manifest, e.g. the built-in engine's `etcd` and `authStore` records. */
+  manifestFields?: Record<string, unknown>;
 }
 
 export function tempDir(prefix = 'ucp-verify-'): string {
@@ -47,7 +53,7 @@ function layout(o: TreeOptions): [string, string | Buffer | null][] {
     ['ucp-backup/', null],
     [`ucp-backup/${stamp}/`, null],
     [`ucp-backup/${stamp}/auth-store.tar.gz`, Buffer.from('not really gzip, but a file')],
-    [`ucp-backup/${stamp}/etcd.backup.db`, boltSnapshot(4)],
+    [`ucp-backup/${stamp}/etcd.backup.db`, o.etcdSnapshot ?? boltSnapshot(4)],
     ['ucp-client-root-ca/', null],
     ['ucp-client-root-ca/cert.pem', pem('CERTIFICATE')],
     ['ucp-client-root-ca/key.pem', pem('EC PRIVATE KEY')],
@@ -60,7 +66,7 @@ function layout(o: TreeOptions): [string, string | Buffer | null][] {
     ['ucp-controller-server-certs/client_ca.pem', ''], // an empty file, as in the real listing
     ['ucp-controller-server-certs/key.pem', pem('RSA PRIVATE KEY')],
   );
-  return files;
+  return files.map(([n, c]) => [n, o.replace?.[n] ?? c]);
 }
 
 /**
@@ -85,7 +91,7 @@ export function writeTree(root: string, o: TreeOptions = {}): string[] {
       const sha256 = data && createHash('sha256').update(data).digest('hex');
       return { name: `./${n}`, type: c === null ? 'directory' : 'file', size: data?.length ?? 0, sha256: o.manifest === 'tampered' && n.endsWith('server-certs/key.pem') ? '0'.repeat(64) : sha256 };
     });
-    const manifest = { format: 'ucp-backup-manifest/1', ucpVersion: o.ucpVersion ?? UCP_VERSION, node: 'manager1', engine: 'builtin', created: new Date().toISOString(), entries };
+    const manifest = { format: 'ucp-backup-manifest/1', ucpVersion: o.ucpVersion ?? UCP_VERSION, node: 'manager1', engine: 'builtin', created: new Date().toISOString(), ...o.manifestFields, entries };
     files.push([`ucp-backup/${o.stamp ?? BACKUP_STAMP}/manifest.json`, JSON.stringify(manifest, null, 2)]);
   }
   for (const [name, content] of files) {

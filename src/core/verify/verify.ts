@@ -17,7 +17,7 @@ import { decryptOpenPgp, NeedsOpenPgpJs, type DecryptInfo } from '../archive/ope
 import { hashThreadPays } from '../archive/parallelSha1';
 import { readAhead } from '../archive/readAhead';
 import { StallWatch } from '../archive/stallGuard';
-import { TarScanner } from '../archive/tarScanner';
+import { TarScanner, type EntryObserver, type TarHeader } from '../archive/tarScanner';
 import { EntryCollector } from './entryCollector';
 import { buildChecks } from './checks';
 import type { VerifyReport } from './report';
@@ -44,6 +44,11 @@ export interface VerifyOptions {
   hashEntries?: boolean;
   /** SHA-256 of the file as read (report.sha256), e.g. to compare with a record. Default off: one more pass over every byte. */
   fileSha256?: boolean;
+  /**
+   * Also sees every entry as it streams by, after verify's own observer: the restore drill
+   * keeps the snapshot, certificates and auth store from this same single read.
+   */
+  onEntry?: (h: TarHeader) => EntryObserver | undefined;
 }
 
 /** An error reading the source itself (file or SSH stream): not the archive's fault. */
@@ -114,7 +119,7 @@ async function readOnce(
     }
 
     const collector = new EntryCollector(options.maxEntriesInReport ?? 10_000, options.hashEntries ?? !encrypted);
-    const tar = new TarScanner((h) => collector.onEntry(h));
+    const tar = new TarScanner((h) => both(collector.onEntry(h), options.onEntry?.(h)));
     let tarBytes = 0;
     try {
       for await (const chunk of plaintext) {
@@ -253,6 +258,19 @@ class HashingTap {
   }
 }
 
+function both(a: EntryObserver | undefined, b: EntryObserver | undefined): EntryObserver | undefined {
+  if (!a || !b) return a ?? b;
+  return {
+    data(chunk) {
+      a.data(chunk);
+      b.data(chunk);
+    },
+    end() {
+      a.end();
+      b.end();
+    },
+  };
+}
 
 /** The first `n` bytes (fewer at the end of input) and the whole stream, those bytes included. */
 async function peek(source: AsyncGenerator<Buffer>, n: number): Promise<{ head: Buffer; stream: AsyncGenerator<Buffer> }> {
