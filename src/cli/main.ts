@@ -8,6 +8,7 @@ const commands: Record<string, { summary: string; load: () => Promise<CliCommand
   list: { summary: 'list backup records', load: async () => (await import('./list')).command },
   show: { summary: 'show one backup record', load: async () => (await import('./show')).command },
   verify: { summary: 'verify a backup archive (local or on a manager)', load: async () => (await import('./verify')).command },
+  drill: { summary: 'restore drill: restore the etcd snapshot locally, check certificates, auth store, version', load: async () => (await import('./drill')).command },
   diff: { summary: 'compare two backup archives', load: async () => (await import('./diff')).command },
   prune: { summary: 'remove old backups beyond the newest N (for cron)', load: async () => (await import('./prune')).command },
   'break-lock': { summary: 'remove a stale backup lock', load: async () => (await import('./breakLock')).command },

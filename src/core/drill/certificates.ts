@@ -85,11 +85,12 @@ function keyFinding(pem: Buffer | undefined, cert: X509Certificate, name: string
 function expiryFinding(cert: X509Certificate, now: Date): Finding {
   const to = new Date(cert.validTo);
   const from = new Date(cert.validFrom);
-  const days = Math.floor((to.getTime() - now.getTime()) / DAY);
+  // Rounded for the text; the WARN and FAIL limits compare exact times.
+  const days = Math.round((to.getTime() - now.getTime()) / DAY);
   const date = to.toISOString().slice(0, 10);
   if (to.getTime() <= now.getTime()) return { status: 'FAIL', text: `expired on ${date} (${-days} days ago)` };
   if (from.getTime() > now.getTime()) return { status: 'WARN', text: `not valid before ${from.toISOString().slice(0, 10)}` };
-  if (days < EXPIRY_WARN_DAYS) return { status: 'WARN', text: `expires in ${days} days (${date}): renew it` };
+  if (to.getTime() - now.getTime() < EXPIRY_WARN_DAYS * DAY) return { status: 'WARN', text: `expires in ${days} days (${date}): renew it` };
   return { status: 'PASS', text: `valid ${days} more days (until ${date})` };
 }
 

@@ -22,7 +22,7 @@ import { versionCheck } from './version';
 
 export interface DrillOptions {
   passphrase?: string | (() => Promise<string | undefined>);
-  /** Restore with the etcd on this machine's PATH. The in-cluster mode (ucp-kv's image on a manager) is not built yet. */
+  /** Restore with the etcd on this machine's PATH (the only mode: required). */
   local: boolean;
   /** The UCP version of the cluster the backup would be restored on. */
   targetVersion?: string;
@@ -34,7 +34,7 @@ export async function drill(archive: string | VerifySource, options: DrillOption
   const started = Date.now();
   const source: VerifySource = typeof archive === 'string' ? { kind: 'file', path: archive } : archive;
   const label = source.kind === 'file' ? source.path : source.label;
-  if (!options.local) throw new ConfigError('The restore drill runs with a local etcd only for now.', 'Pass --local (etcd and etcdutl or etcdctl on PATH).');
+  if (!options.local) throw new ConfigError('The restore drill needs --local: it restores the snapshot with the etcd on this machine\'s PATH.', 'Run it again with --local.');
   // Before reading a big archive: without etcd the drill cannot do its main part.
   const tools = await findEtcdTools();
 
@@ -50,7 +50,8 @@ export async function drill(archive: string | VerifySource, options: DrillOption
     try {
       verified = await verifyBackup(source, { passphrase: options.passphrase, signal: options.signal, onProgress: options.onProgress, maxEntriesInReport: 0, onEntry: capture.onEntry });
     } catch (err) {
-      if (err instanceof CancelledError || !(err instanceof UcpError)) throw err;
+      // An unreadable passphrase file is the caller's usage error, not the archive's.
+      if (err instanceof CancelledError || err instanceof ConfigError || !(err instanceof UcpError)) throw err;
       // A wrong passphrase, not a backup, an unreadable file: the drill's answer is FAIL, with why.
       checks.push(check('archive', 'Archive opens and verifies', 'FAIL', describeError(err)));
       return report;
