@@ -39,7 +39,8 @@ export interface Manifest {
   engineVersion: string;
   created: string;
   etcd?: { revision: number; totalKey: number; totalSize: number; hash: number };
-  authStore: { method: 'volume-copy'; paused: boolean };
+  /** pausedMs: how long ucp-auth-store was paused for the copy, shown by the restore drill. */
+  authStore: { method: 'volume-copy'; paused: boolean; pausedMs?: number };
   entries: { name: string; type: string; size: number; sha256?: string; mode: string; uid: number; gid: number }[];
 }
 
@@ -55,6 +56,8 @@ export async function builtinBackup(ctx: EngineContext, sink: FileSink): Promise
   // If the output side fails first, stop producing at once.
   out.catch((err) => writer.destroy(err));
   let authPaused = false;
+  let pausedAt: number | undefined;
+  let pausedMs: number | undefined;
   let etcd: Manifest['etcd'];
   try {
     // Container metadata: `./<container>.json`, the inspect document of each UCP container.
@@ -99,7 +102,10 @@ export async function builtinBackup(ctx: EngineContext, sink: FileSink): Promise
     const auth = docker.getContainer(findContainer(node, 'ucp-auth-store').id);
     await authStoreDump(docker, auth, { image: ctx.helperImage, runId: ctx.runId, selinux: node.selinux }, `${dir}auth-store.tar.gz`, writer, ctx.log, async (p) => {
       authPaused ||= p;
+      // Timed between the record's updates: from just before the pause to just after the unpause.
+      if (!p && pausedAt !== undefined) pausedMs = Date.now() - pausedAt;
       await ctx.markAuthStorePaused?.(p);
+      if (p) pausedAt = Date.now();
     }, signal);
 
     ctx.step('write', ctx.passphrase ? 'Encrypting and writing the archive' : 'Writing the archive', AT.write, writer.dataBytes);
@@ -113,7 +119,7 @@ export async function builtinBackup(ctx: EngineContext, sink: FileSink): Promise
       engineVersion: node.engineVersion,
       created: new Date(Number(stamp)).toISOString(),
       etcd,
-      authStore: { method: 'volume-copy', paused: authPaused },
+      authStore: { method: 'volume-copy', paused: authPaused, pausedMs },
       entries: writer.entries.map((e) => ({ name: e.name, type: e.type, size: e.size, sha256: e.sha256, mode: e.mode.toString(8).padStart(4, '0'), uid: e.uid, gid: e.gid })),
     };
     await writer.addBuffer({ name: `${dir}manifest.json`, mode: 0o644, uid: 65534, gid: 65534, uname: 'nobody', gname: 'nobody', mtime: new Date() }, Buffer.from(JSON.stringify(manifest, null, 2)));
