@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { drill } from '../../src/core/drill/drill';
 import type { DrillReport } from '../../src/core/drill/report';
 import { EtcdNotInstalledError } from '../../src/core/drill/etcdLocal';
+import { CancelledError } from '../../src/core/errors';
 import { BACKUP_STAMP, gpgEncrypt, makeTar, PASSPHRASE, tempDir, type TreeOptions } from '../helpers/archives';
 import { realEtcdSnapshot, type RealSnapshot } from '../helpers/etcd';
 import { makePki } from '../helpers/pki';
@@ -119,6 +120,27 @@ describe('restore drill with a local etcd', () => {
     assert.equal(c.status, 'FAIL');
     assert.match(c.reason, /etcd crashed reading it \(panic: .*\): the snapshot's pages are damaged/);
     assert.equal(r.verdict, 'FAIL');
+  });
+
+  test('a drill cancelled at any point stops its etcd member and removes its temp dir', async () => {
+    const file = makeTar(dir, tree());
+    const before = leftovers();
+    let cancelled = 0;
+    for (const ms of [30, 120, 250, 400, 600]) {
+      const ac = new AbortController();
+      const timer = setTimeout(() => ac.abort(), ms);
+      await drill(file, { local: true, signal: ac.signal }).then(
+        () => undefined,
+        (err: Error) => {
+          assert.ok(err instanceof CancelledError, `${ms} ms: ${err}`);
+          cancelled++;
+        },
+      );
+      clearTimeout(timer);
+      assert.deepEqual(drillProcesses(), [], `${ms} ms: no etcd member left running`);
+      assert.deepEqual(leftovers(), before, `${ms} ms: the temp dir is removed`);
+    }
+    assert.ok(cancelled > 0, 'at least one run was cancelled midway');
   });
 
   test('a wrong passphrase is a FAIL row with the reason, not an exception', async () => {
