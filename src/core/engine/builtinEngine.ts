@@ -87,7 +87,7 @@ export async function builtinBackup(ctx: EngineContext, sink: FileSink): Promise
         ctx.log(`volumes: ${v}: ${n} entries, ${copied} bytes`);
       }
     } finally {
-      await removeQuietly(reader);
+      await removeQuietly(reader, ctx.log);
     }
 
     await writer.addEmpty({ name: './ucp-backup/', type: 'directory', mode: 0o755, uid: 65534, gid: 65534, uname: 'nobody', gname: 'nobody', mtime: new Date() });

@@ -3,18 +3,14 @@
  * mistaken for a backup (`.<name>.partial-<id>`) and publish it by rename only on success;
  * on failure or cancel the temp file is removed.
  * - local: a file on the admin's machine; fsynced before the rename.
- * - host: a file in `hostPath` on the manager, written by a helper container running as
- *   `nobody` with the folder bind-mounted, so the file is owned by nobody as the spec requires
- *   ("This location must be writable by the nobody user").
+ * - host: a file in `hostPath` on the manager (hostTarget.ts).
  */
 import { createWriteStream, constants as fsc } from 'node:fs';
 import { access, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { once } from 'node:events';
-import type Docker from 'dockerode';
-import { DestinationExistsError, DestinationNotWritableError, BackupStepError } from './errors';
-import { createHelper, removeQuietly, execShort, demux, CappedText, dockerMessage } from './dockerStreams';
+import { BackupStepError, DestinationExistsError, DestinationGoneError, destinationWriteError } from './errors';
 
 export interface FileSink {
   stream: Writable;
@@ -22,6 +18,11 @@ export interface FileSink {
   commit(size: number): Promise<void>;
   /** Removes the temp file. Safe to call after a failed commit. */
   abort(): Promise<void>;
+  /**
+   * After a failure: the destination's own fault, if it had one (disk full, folder removed,
+   * the writer on the node failed), which is the cause to report rather than what it broke.
+   */
+  explain(): Promise<Error | undefined>;
 }
 
 export interface ArchiveTarget {
@@ -36,7 +37,8 @@ export interface ArchiveTarget {
    * clean up); `isStale` says which run-id prefixes are such runs. Returns the names removed.
    */
   removeStalePartials(names: string[], isStale: (runPrefix: string) => boolean): Promise<string[]>;
-  close(): Promise<void>;
+  /** Removes what it started on the node; `log` hears of what had to be left to finish there. */
+  close(log?: (line: string) => void): Promise<void>;
 }
 
 export function partialName(name: string, runId: string): string {
@@ -102,24 +104,36 @@ export class LocalTarget implements ArchiveTarget {
     await once(stream, 'open');
     const final = join(this.backupPath, name);
     const backupPath = this.backupPath;
+    let failure: unknown;
+    stream.on('error', (err) => (failure ??= err));
+    const explain = async (err: unknown = failure): Promise<Error | undefined> => {
+      // An open file in a removed folder takes every byte without complaint: only its name is gone.
+      if (!(await stat(backupPath).then((st) => st.isDirectory(), () => false))) return new DestinationGoneError(backupPath, 'this machine');
+      return destinationWriteError(err, backupPath, 'this machine');
+    };
     return {
       stream,
       async commit() {
-        const fh = await open(tmp, 'r+');
         try {
-          await fh.sync();
-        } finally {
-          await fh.close();
+          const fh = await open(tmp, 'r+');
+          try {
+            await fh.sync();
+          } finally {
+            await fh.close();
+          }
+          await rename(tmp, final);
+          // The rename itself must survive a crash too.
+          const dh = await open(backupPath, 'r');
+          await dh.sync().finally(() => dh.close());
+        } catch (err) {
+          throw (await explain(err)) ?? err;
         }
-        await rename(tmp, final);
-        // The rename itself must survive a crash too.
-        const dh = await open(backupPath, 'r');
-        await dh.sync().finally(() => dh.close());
       },
       async abort() {
         stream.destroy();
         await rm(tmp, { force: true });
       },
+      explain: () => explain(),
     };
   }
 
@@ -133,99 +147,4 @@ export class LocalTarget implements ArchiveTarget {
   }
 
   async close(): Promise<void> {}
-}
-
-export class HostTarget implements ArchiveTarget {
-  readonly location = 'host' as const;
-  private helper?: Docker.Container;
-  /** UCP image with a shell, chosen once the lock is held (pickHelperImage). */
-  image = '';
-  constructor(
-    private readonly docker: Docker,
-    readonly backupPath: string,
-    readonly fileName: string,
-    private readonly opts: { runId: string; selinux: boolean; node: string; overwrite?: boolean },
-  ) {}
-
-  /** A running helper (user nobody, folder at /backup) that later commands exec into. */
-  private async start(): Promise<Docker.Container> {
-    if (this.helper) return this.helper;
-    try {
-      this.helper = await createHelper(this.docker, {
-        runId: this.opts.runId,
-        purpose: 'writer',
-        Image: this.image,
-        User: '65534:65534',
-        Entrypoint: ['sh', '-c', 'while :; do sleep 3600; done'],
-        HostConfig: {
-          // A Mounts bind (unlike Binds) fails when the folder is missing instead of creating it root-owned.
-          Mounts: [{ Type: 'bind', Source: this.backupPath, Target: '/backup' }],
-          SecurityOpt: this.opts.selinux ? ['label=disable'] : undefined,
-        },
-      });
-    } catch (err) {
-      const msg = dockerMessage(err);
-      if (/bind source path does not exist|not.*absolute/i.test(msg)) throw new DestinationNotWritableError(this.backupPath, this.opts.node, 'the folder does not exist (create it first)');
-      throw err;
-    }
-    await this.helper.start();
-    return this.helper;
-  }
-
-  async validate(names: string[]): Promise<void> {
-    const h = await this.start();
-    const w = await execShort(h, ['sh', '-c', 'test -d /backup && test -w /backup && test -x /backup']);
-    if (w.exitCode !== 0) throw new DestinationNotWritableError(this.backupPath, this.opts.node);
-    if (this.opts.overwrite) return;
-    for (const n of names) {
-      const e = await execShort(h, ['test', '-e', `/backup/${n}`]);
-      if (e.exitCode === 0) throw new DestinationExistsError(`${this.backupPath}/${n} on ${this.opts.node}`);
-    }
-  }
-
-  async openFile(name: string): Promise<FileSink> {
-    const h = await this.start();
-    const tmp = `/backup/${partialName(name, this.opts.runId)}`;
-    // umask 077: the archive holds the CA private keys, its log names the cluster: 0600, as a local file.
-    const exec = await h.exec({ Cmd: ['sh', '-c', 'umask 077 && cat > "$0"', tmp], AttachStdin: true, AttachStdout: true, AttachStderr: true });
-    // Hijacked: stdin is the request body; ending our side (EOF) ends `cat`.
-    const socket = (await exec.start({ hijack: true, stdin: true })) as unknown as Readable & Writable;
-    const errors = new CappedText(4096);
-    const output = demux(socket, errors.sink, errors.sink).catch(() => undefined);
-    return {
-      stream: socket,
-      async commit(size: number) {
-        await output;
-        const r = await exec.inspect();
-        if (r.ExitCode !== 0) throw new BackupStepError('write', `writing ${tmp} on the node failed: ${errors.text().trim() || `exit ${r.ExitCode}`}`);
-        // Publish only a complete file: the byte count must match what we sent.
-        const mv = await execShort(h, ['sh', '-c', '[ "$(wc -c < "$0")" -eq "$2" ] && mv -f "$0" "$1"', tmp, `/backup/${name}`, String(size)]);
-        if (mv.exitCode !== 0) throw new BackupStepError('write', `the file written on the node is incomplete (${mv.stderr.trim() || 'size mismatch'})`);
-      },
-      async abort() {
-        socket.destroy();
-        await execShort(h, ['rm', '-f', tmp]).catch(() => undefined);
-      },
-    };
-  }
-
-  async removeStalePartials(names: string[], isStale: (runPrefix: string) => boolean): Promise<string[]> {
-    const h = await this.start();
-    const ls = await execShort(h, ['ls', '-A', '/backup']);
-    if (ls.exitCode !== 0) throw new BackupStepError('validation', `cannot list ${this.backupPath} on ${this.opts.node}: ${ls.stderr.trim()}`);
-    const stale = ls.stdout.split('\n').filter((e) => {
-      const run = partialRunOf(e, names);
-      return run !== undefined && isStale(run);
-    });
-    if (stale.length) {
-      const rmr = await execShort(h, ['rm', '-f', '--', ...stale.map((e) => `/backup/${e}`)]);
-      if (rmr.exitCode !== 0) throw new BackupStepError('validation', `cannot remove the partial files ${stale.join(', ')} in ${this.backupPath} on ${this.opts.node}: ${rmr.stderr.trim()}`);
-    }
-    return stale;
-  }
-
-  async close(): Promise<void> {
-    await removeQuietly(this.helper);
-    this.helper = undefined;
-  }
 }

@@ -86,13 +86,18 @@ export async function createHelper(docker: Docker, opts: Docker.ContainerCreateO
   });
 }
 
-export async function removeQuietly(container: Docker.Container | undefined): Promise<void> {
+/** How long a helper's removal may take before it is left to finish on the node. */
+export const REMOVE_WAIT_MS = 10_000;
+
+/**
+ * Removes a helper, bounded: after a lost link dockerd holds the removal of a container whose
+ * exec or archive stream is still attached to the dead connection until the node's end of it
+ * closes; the removal then finishes there, and the next backup removes whatever is left.
+ */
+export async function removeQuietly(container: Docker.Container | undefined, log?: (line: string) => void): Promise<void> {
   if (!container) return;
-  try {
-    await container.remove({ force: true, v: false });
-  } catch {
-    // Already gone: nothing to clean.
-  }
+  const removal = container.remove({ force: true, v: false }).catch(() => undefined); // already gone: nothing to clean
+  await within(removal, REMOVE_WAIT_MS, () => log?.(`cleanup: helper ${container.id.slice(0, 12)} was not removed within ${REMOVE_WAIT_MS / 1000} s (its old connection is still open on the node); it goes when that closes, or the next backup removes it`));
 }
 
 /**
@@ -119,4 +124,23 @@ export function dockerMessage(err: unknown): string {
 
 export function statusCode(err: unknown): number | undefined {
   return (err as { statusCode?: number })?.statusCode;
+}
+
+/**
+ * `work`, or what `late` returns (or throws) when `work` has not settled within `ms`; `work` is
+ * left to settle on its own (a Docker call cannot be taken back).
+ */
+export async function within<T, L>(work: Promise<T>, ms: number, late: () => L): Promise<T | L> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([work, new Promise<L>((resolve, reject) => (timer = setTimeout(() => {
+      try {
+        resolve(late());
+      } catch (err) {
+        reject(err);
+      }
+    }, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

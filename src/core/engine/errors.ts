@@ -8,7 +8,7 @@ export class BackupRunningError extends UcpError {
     hint = 'Wait for it to finish. If it crashed, its lock expires a minute after its last renewal and the next backup takes it over (or run `ucp-backup break-lock` once it looks stale).',
   ) {
     super(
-      `The backup failed because another backup is running: started by ${holder.owner} on ${holder.host} against node ${holder.node} since ${holder.since}.`,
+      `The backup failed because another backup is running: started by ${holder.owner} on ${holder.host} against node ${holder.node} since ${holder.since}${holder.backupId ? ` (backup ${holder.backupId})` : ''}.`,
       hint,
       3,
     );
@@ -20,6 +20,28 @@ export class StaleLockError extends BackupRunningError {
   constructor(holder: BackupRunningError['holder'], reason: string) {
     super(holder, `That lock looks stale (${reason}). Once its lease runs out the next backup takes it over; if no backup is really running, run \`ucp-backup break-lock --config F --cluster C\` now.`);
   }
+}
+
+/** The destination's file system filled up during the write (ENOSPC/EDQUOT, or `cat` saying so). */
+export class DestinationFullError extends UcpError {
+  constructor(dir: string, where: string) {
+    super(`No space left on ${where} in ${dir}: the backup did not fit, and nothing was published.`, 'Free space on the file system that holds that folder (old backups there: `ucp-backup prune`), or choose another destination, then run the backup again.', 1);
+  }
+}
+
+/** The destination folder disappeared while the backup was written into it. */
+export class DestinationGoneError extends UcpError {
+  constructor(dir: string, where: string) {
+    super(`The backup folder ${dir} on ${where} was removed while the backup ran; nothing was published.`, 'Create the folder again (for a host path: writable by the nobody user) and run the backup again.', 1);
+  }
+}
+
+/** What a write error means for the admin: a full disk and a removed folder get their own words. */
+export function destinationWriteError(err: unknown, dir: string, where: string): Error | undefined {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const text = err instanceof Error ? err.message : String(err ?? '');
+  if (code === 'ENOSPC' || code === 'EDQUOT' || /no space left on device|disk quota exceeded/i.test(text)) return new DestinationFullError(dir, where);
+  return undefined;
 }
 
 export class DestinationNotWritableError extends UcpError {

@@ -15,7 +15,7 @@
 import { Transform, Writable, type Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import type { FileSink } from './destination';
-import { demux, dockerMessage, statusCode } from './dockerStreams';
+import { demux, dockerMessage, statusCode, within } from './dockerStreams';
 import { BackupStepError, OfficialImageMissingError } from './errors';
 import { writeOut, type Written } from './outputPipeline';
 import type { UcpNodeInfo } from './ucpNode';
@@ -31,24 +31,6 @@ const REMOVE_WAIT_MS = 15_000;
 /** How long the exit status may take after the image's output ended. */
 const EXIT_WAIT_MS = 30_000;
 
-/**
- * `work`, or what `late` returns (or throws) when `work` has not settled within `ms`; `work` is
- * left to settle on its own (a Docker call cannot be taken back).
- */
-async function within<T, L>(work: Promise<T>, ms: number, late: () => L): Promise<T | L> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([work, new Promise<L>((resolve, reject) => (timer = setTimeout(() => {
-      try {
-        resolve(late());
-      } catch (err) {
-        reject(err);
-      }
-    }, ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** How long a cancelled official run may take to clean up after SIGTERM. */
 const KILL_GRACE_MS = 15_000;

@@ -17,13 +17,19 @@ import { MIN_PASSPHRASE_LENGTH } from '../archive/pgp';
 import { builtinBackup } from './builtinEngine';
 import { unpauseAuthStoreLeftPaused } from './authStore';
 import { removeStaleSnapshots } from './etcdSnapshot';
-import { HostTarget, LocalTarget, logNameFor, type ArchiveTarget, type FileSink } from './destination';
-import { removeLeftoverHelpers } from './dockerStreams';
+import { LocalTarget, logNameFor, type ArchiveTarget, type FileSink } from './destination';
+import { HostTarget } from './hostTarget';
+import { removeLeftoverHelpers, within } from './dockerStreams';
 import { WeakPassphraseError, BackupRunningError } from './errors';
 import { pickHelperImage } from './helperImage';
 import { findOfficialImage, officialBackup } from './officialEngine';
 import { writeBuffer, type Written } from './outputPipeline';
 import { inspectUcpNode } from './ucpNode';
+
+/** How long the end-of-run removal of this run's helpers may take before it is left to the node. */
+const HELPERS_GONE_WAIT_MS = 10_000;
+/** How long the destination may take to say what went wrong with it (disk full, folder gone). */
+const EXPLAIN_WAIT_MS = 5_000;
 
 export type EngineChoice = 'auto' | 'builtin' | 'official';
 
@@ -218,9 +224,13 @@ export async function runBackup(request: BackupRequest, deps: BackupDeps): Promi
       await sink.commit(written.size);
       await logSink?.commit(logSize);
     } catch (err) {
+      // The destination's own fault (disk full, folder removed) is the cause, not what it broke.
+      // Bounded: over a link that just died, asking the node may not come back.
+      const explain = (s?: FileSink) => within(s?.explain().catch(() => undefined) ?? Promise.resolve(undefined), EXPLAIN_WAIT_MS, () => undefined);
+      const own = (await explain(sink)) ?? (await explain(logSink));
       await sink.abort();
       await logSink?.abort();
-      throw err;
+      throw own ?? err;
     }
     record.backupState = 'SUCCESS';
     record.completed_at = new Date().toISOString();
@@ -241,10 +251,12 @@ export async function runBackup(request: BackupRequest, deps: BackupDeps): Promi
     if (err instanceof UcpError) throw err;
     throw new UcpError(`Backup ${id} failed: ${record.shortError}`, 'See the log (--include-logs or the progress output) for the failing step.', 1, { cause: err });
   } finally {
-    await target.close().catch(() => undefined);
+    await target.close(log).catch(() => undefined);
     // Whatever this run started and a failure cut short (the official image's own helpers, when
-    // the image was killed): none of it outlives the run.
-    await removeLeftoverHelpers(docker, async (runId) => runId === id).catch((err) => log(`cleanup: could not remove the helper containers of this run: ${(err as Error).message}`));
+    // the image was killed): none of it outlives the run. Bounded, as target.close() is: a
+    // removal dockerd holds finishes there on its own, or the next backup does it.
+    const helpersGone = removeLeftoverHelpers(docker, async (runId) => runId === id).catch((err) => log(`cleanup: could not remove the helper containers of this run: ${(err as Error).message}`));
+    await within(helpersGone, HELPERS_GONE_WAIT_MS, () => log('cleanup: helper containers of this run are still being removed on the node; the next backup removes any left'));
     await lock?.release().catch((err) => log(`lock: could not release: ${(err as Error).message}`));
     signal?.removeEventListener('abort', forwardCancel);
   }
