@@ -16,16 +16,31 @@ export async function* dearmor(source: AsyncIterable<Buffer>): AsyncGenerator<Bu
   let carry = ''; // base64 characters not yet a multiple of 4
   let crc = CRC24_INIT;
   let sum: string | undefined;
+  /** In text after END: the current line is too long to be a BEGIN line, skip to its end. */
+  let skipping = false;
   for await (const chunk of source) {
-    if (state === 'done') continue; // text after END is not ours (gpg ignores it too)
     text += chunk.toString('latin1');
     const lines = text.split('\n');
     text = lines.pop() ?? '';
-    if (text.length > MAX_LINE) throw new CorruptArchiveError('The armored OpenPGP data is damaged (a line is far too long).');
+    if (text.length > MAX_LINE) {
+      // Text after END is not armor: gpg ignores it, unless it holds another BEGIN line.
+      if (state !== 'done') throw new CorruptArchiveError('The armored OpenPGP data is damaged (a line is far too long).');
+      text = '';
+      skipping = true;
+    }
     const out: Buffer[] = [];
+    let folded = 0; // pieces of `out` already in the CRC
+    const fold = () => {
+      for (; folded < out.length; folded++) crc = crc24(crc, out[folded]);
+    };
     for (const raw of lines) {
       const line = raw.replace(/\r$/, '').trimEnd();
-      if (state === 'begin') {
+      if (state === 'done') {
+        // gpg decodes a second armored block after the first as more of the same data, so
+        // a second message appended in armor is data after the end of the first (messageEnd.ts).
+        if (line === BEGIN && !skipping) state = 'headers';
+        skipping = false;
+      } else if (state === 'begin') {
         if (line === BEGIN) state = 'headers';
       } else if (state === 'headers') {
         // "Key: value" headers end at the first empty line.
@@ -37,17 +52,22 @@ export async function* dearmor(source: AsyncIterable<Buffer>): AsyncGenerator<Bu
       } else if (state === 'body') {
         if (line.startsWith('-----')) {
           if (line !== END) throw new CorruptArchiveError(`The armored OpenPGP data is damaged (unexpected line "${line.slice(0, 40)}").`);
-          state = 'done';
+          fold();
+          checkBlock(carry, sum, crc);
+          [state, carry, crc, sum] = ['done', '', CRC24_INIT, undefined];
         } else if (line.startsWith('=') && line.length === 5) sum = line.slice(1);
         else if (line !== '') carry = decodeLine(line, carry, out);
       }
     }
-    for (const b of out) crc = crc24(crc, b);
+    fold();
     if (out.length) yield out.length === 1 ? out[0] : Buffer.concat(out);
   }
   if (state !== 'done') {
     throw new CorruptArchiveError(state === 'begin' ? 'The armored OpenPGP data has no BEGIN PGP MESSAGE line.' : 'The armored OpenPGP data ends early (no END PGP MESSAGE line: the file is truncated).');
   }
+}
+
+function checkBlock(carry: string, sum: string | undefined, crc: number): void {
   if (carry.length) throw new CorruptArchiveError('The armored OpenPGP data is damaged (its base64 text is cut mid-group).');
   if (sum !== undefined && Buffer.from(sum, 'base64').readUIntBE(0, 3) !== crc) {
     throw new CorruptArchiveError('The armored OpenPGP data is damaged (its CRC-24 checksum does not match).');

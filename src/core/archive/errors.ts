@@ -24,8 +24,35 @@ export class PassphraseRequiredError extends UcpError {
 
 /** The OpenPGP integrity check (MDC or AEAD tag) failed: the data was modified or damaged. */
 export class IntegrityError extends UcpError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, 'The file was modified or damaged after it was written. Use another copy of the backup.', 1, options);
+  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
+    super(message, options?.hint ?? 'The file was modified or damaged after it was written. Use another copy of the backup.', 1, options);
+  }
+}
+
+/**
+ * Encrypted without a modification detection code (a Symmetrically Encrypted Data packet,
+ * RFC 4880 §5.7, as `gpg --rfc2440` writes): nothing could tell a changed byte, so it is not
+ * a backup to restore from. GnuPG 2.2 refuses it as well ("decryption forced to fail").
+ * Said without decrypting: it is the file's fault whatever the passphrase.
+ */
+export class NotIntegrityProtectedError extends IntegrityError {
+  constructor() {
+    super('The encrypted data is not integrity protected (no modification detection code, as `gpg --rfc2440` writes): a change to it could not be detected, and gpg 2.2 refuses it too.', {
+      hint: 'Encrypt the backup again without --rfc2440 (gpg --symmetric, or ucp-backup backup), which always adds integrity protection.',
+    });
+  }
+}
+
+/**
+ * Bytes after the end of the OpenPGP message (RFC 4880 §11.3: one encrypted packet ends it):
+ * a second message appended, or anything else. GnuPG 2.2 fails such a file with "encrypted
+ * message has been manipulated".
+ */
+export class TrailingDataError extends IntegrityError {
+  constructor(readonly trailingBytes: number) {
+    super(`There is data after the end of the OpenPGP message (${trailingBytes} byte${trailingBytes === 1 ? '' : 's'}: something was appended, e.g. a second message); gpg rejects it as "encrypted message has been manipulated".`, {
+      hint: 'Use a copy of the backup exactly as it was written.',
+    });
   }
 }
 

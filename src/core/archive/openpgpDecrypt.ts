@@ -5,7 +5,8 @@
  * as it is decrypted, never gathered; the MDC is checked at the very end, so a failure
  * there comes after all plaintext was emitted: callers must treat the result as
  * unusable until the generator has finished without error (TESTBED.md: gpg does the same).
- * Anything else (AEAD, bzip2, CAST5 …) raises NeedsOpenPgpJs before any plaintext is out.
+ * Anything else (AEAD, bzip2, CAST5 …) raises NeedsOpenPgpJs before any plaintext is out;
+ * data without an MDC (SED) is refused outright, as GnuPG 2.2 refuses it.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -14,7 +15,7 @@ import { createInflate, createInflateRaw } from 'node:zlib';
 import { UcpError } from '../errors';
 import { ByteReader } from './byteReader';
 import { CfbDecryptor, CIPHER_NAMES, fastCipher, type CipherInfo } from './cfb';
-import { CorruptArchiveError, IntegrityError, WrongPassphraseError } from './errors';
+import { CorruptArchiveError, IntegrityError, NotIntegrityProtectedError, WrongPassphraseError } from './errors';
 import { packetBody, readPacketHeader, Tag } from './openpgpPackets';
 import { ParallelSha1 } from './parallelSha1';
 import { deriveKey, parseS2k } from './s2k';
@@ -48,14 +49,15 @@ export async function* decryptOpenPgp(
       if ((await body.readByte()) !== 1) throw new NeedsOpenPgpJs('SEIPD v2');
       const { cipher, key } = await sessionKey(skesks, await getPassphrase(), info);
       yield* literalData(stripMdc(decrypt(body.rest(), cipher, key), cipher.blockSize, info, parallelHash), info, 0);
-      // Anything after the encrypted packet is not ours to judge; gpg ignores it too.
+      // The message ends with this packet; verify.ts judges what follows (messageEnd.ts).
       return;
     }
     const body = h.indeterminate ? Buffer.alloc(0) : Buffer.concat(await collect(packetBody(r, h)));
     if (h.tag === Tag.SKESK) skesks.push(body);
     else if (h.tag === Tag.PKESK) {
       throw new UcpError('This file is encrypted to a public key, not with a passphrase.', 'UCP backups are encrypted with a passphrase (`--passphrase`); decrypt this file with `gpg --decrypt` and the private key.', 1);
-    } else if (h.tag === Tag.SED || h.tag === Tag.AEAD) throw new NeedsOpenPgpJs(`packet ${h.tag}`);
+    } else if (h.tag === Tag.SED) throw new NotIntegrityProtectedError();
+    else if (h.tag === Tag.AEAD) throw new NeedsOpenPgpJs(`packet ${h.tag}`);
     else if (h.tag !== Tag.Marker) throw new CorruptArchiveError(`The OpenPGP data is damaged (unexpected packet type ${h.tag} before the encrypted data).`);
   }
 }

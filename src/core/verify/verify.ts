@@ -11,9 +11,10 @@ import { Readable } from 'node:stream';
 import { CancelledError, UcpError } from '../errors';
 import type { ProgressSink } from '../progress';
 import { detectArchive, DETECT_BYTES } from '../archive/detect';
-import { CorruptArchiveError, IntegrityError, NotABackupError, PassphraseRequiredError, WrongPassphraseError } from '../archive/errors';
+import { CorruptArchiveError, IntegrityError, NotABackupError, PassphraseRequiredError, TrailingDataError, WrongPassphraseError } from '../archive/errors';
 import { dearmor } from '../archive/armor';
 import { decryptOpenPgp, NeedsOpenPgpJs, type DecryptInfo } from '../archive/openpgpDecrypt';
+import { MessageEnd } from '../archive/messageEnd';
 import { hashThreadPays } from '../archive/parallelSha1';
 import { readAhead } from '../archive/readAhead';
 import { StallWatch } from '../archive/stallGuard';
@@ -96,7 +97,8 @@ async function readOnce(
     if (kind.kind === 'other') throw new NotABackupError(`${label} is not a UCP backup: it is ${kind.what}.`);
 
     const encrypted = kind.kind !== 'tar';
-    const binary = kind.kind === 'openpgp-armored' ? dearmor(stream) : stream;
+    const framing = new MessageEnd(kind.kind === 'openpgp-armored' ? dearmor(stream) : stream);
+    const binary = framing.message();
     let decryptError: UcpError | undefined;
     let plaintext: AsyncIterable<Buffer>;
     if (!encrypted) plaintext = stream;
@@ -126,8 +128,6 @@ async function readOnce(
         tarBytes += chunk.length;
         tar.write(chunk);
       }
-      // The armor's END line and CRC come after the OpenPGP message: read them too.
-      if (binary !== stream && !decryptError) for await (const _ of binary);
     } catch (err) {
       if (err instanceof NeedsOpenPgpJs && tarBytes === 0) return 'retry-with-openpgpjs';
       if (!(err instanceof IntegrityError || err instanceof CorruptArchiveError)) throw err;
@@ -136,6 +136,7 @@ async function readOnce(
       if (useOpenPgpJs && (tarBytes === 0 || tar.entries === 0)) throwIfUncheckedPassphrase(info);
       decryptError = err;
     }
+    if (encrypted && !decryptError) decryptError = await afterMessage(framing);
     tar.end();
     await tap.drain(); // the byte count and file hash cover every byte, also after the OpenPGP data
 
@@ -169,6 +170,20 @@ async function readOnce(
  */
 function throwIfUncheckedPassphrase(info: DecryptInfo): void {
   if (!info.passphraseChecked) throw new WrongPassphraseError('The passphrase does not decrypt this backup (or the start of the file is damaged).');
+}
+
+/**
+ * What follows a message that decrypted cleanly: nothing, in a file gpg accepts. Reading it
+ * also reads the armor's END line and CRC, and any second armored block (gpg joins them).
+ */
+async function afterMessage(framing: MessageEnd): Promise<UcpError | undefined> {
+  try {
+    const n = await framing.trailing();
+    return n > 0 ? new TrailingDataError(n) : undefined;
+  } catch (err) {
+    if (err instanceof CorruptArchiveError) return err;
+    throw err;
+  }
 }
 
 async function fileSize(path: string): Promise<number> {
