@@ -44,7 +44,9 @@ export async function sshDocker(pool: SessionPool, name: string): Promise<Docker
 export async function waitForNoLock(docker: Docker, timeoutMs = 180_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
-    if (!(await readLock(docker))) return;
+    // A lock whose lease ran out is free: the next backup takes it over.
+    const lock = await readLock(docker);
+    if (!lock || lock.expired) return;
     await new Promise((r) => setTimeout(r, 1000));
   }
   throw new Error('the cluster backup lock stayed held by someone else');

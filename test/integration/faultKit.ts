@@ -39,12 +39,13 @@ export interface FaultRun {
 }
 
 /**
- * `ucp-backup backup --node manager3 --json ARGS`; `strike` runs once, synchronously, when the
- * progress first shows `[volumes]`. A run that has not ended in 60 s hung, and is killed.
+ * `ucp-backup backup --node manager3 --json ARGS` (ARGS may name another --node); `strike` runs once, synchronously, when the
+ * progress first matches `at` (`[volumes]`). A run that has not ended in `hangMs` hung, and is killed.
  */
-export function backupWithFault(args: string[], strike: (cliPid: number) => void, env: NodeJS.ProcessEnv = {}): Promise<FaultRun> {
+export function backupWithFault(args: string[], strike: (cliPid: number) => void, env: NodeJS.ProcessEnv = {}, at = /^\[volumes\]/m, hangMs = 60_000): Promise<FaultRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'backup', '--config', CONFIG, '--node', 'manager3', '--json', ...args], {
+    const node = args.includes('--node') ? [] : ['--node', 'manager3'];
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'backup', '--config', CONFIG, ...node, '--json', ...args], {
       cwd: ROOT,
       env: { ...process.env, ...env },
     });
@@ -54,12 +55,13 @@ export function backupWithFault(args: string[], strike: (cliPid: number) => void
     let killedByTest = false;
     const hang = setTimeout(() => {
       killedByTest = true;
+      child.kill('SIGCONT');
       child.kill('SIGKILL');
-    }, 60_000);
+    }, hangMs);
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => {
       stderr += d;
-      if (!struck && /^\[volumes\]/m.test(stderr)) {
+      if (!struck && at.test(stderr)) {
         struck = true;
         strike(child.pid!);
       }
@@ -75,7 +77,7 @@ export function backupWithFault(args: string[], strike: (cliPid: number) => void
 export async function failHung(run: FaultRun): Promise<void> {
   if (!run.killedByTest) return;
   await runCli(['break-lock', '--config', CONFIG]);
-  assert.fail(`the CLI hung (killed after 60 s):\n${run.stderr}`);
+  assert.fail(`the CLI hung (killed by the test):\n${run.stderr}`);
 }
 
 /**

@@ -22,6 +22,26 @@ export class StaleLockError extends BackupRunningError {
   }
 }
 
+/**
+ * The swarm has no leader (more than half of its managers are down): the backup lock and the
+ * history live in the swarm, so no backup can start, and a running one cannot publish.
+ */
+export class SwarmQuorumError extends UcpError {
+  constructor() {
+    super(
+      'The swarm has no leader: too few of its managers are online, and the backup lock and history live in the swarm, so the backup cannot run (nothing was published).',
+      'Bring managers back until more than half of them are online (`docker node ls` on a manager answers again), then run the backup again. A lock left by a run cut off this way expires with its lease.',
+      1,
+    );
+  }
+}
+
+/** Docker's answer when raft has no quorum, as the admin's error; undefined for anything else. */
+export function swarmQuorumError(err: unknown): SwarmQuorumError | undefined {
+  const text = err instanceof Error ? err.message : String(err ?? '');
+  return /does not have a leader|too few managers are online/i.test(text) ? new SwarmQuorumError() : undefined;
+}
+
 /** The destination's file system filled up during the write (ENOSPC/EDQUOT, or `cat` saying so). */
 export class DestinationFullError extends UcpError {
   constructor(dir: string, where: string) {

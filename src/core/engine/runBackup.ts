@@ -20,11 +20,12 @@ import { removeStaleSnapshots } from './etcdSnapshot';
 import { LocalTarget, logNameFor, type ArchiveTarget, type FileSink } from './destination';
 import { HostTarget } from './hostTarget';
 import { removeLeftoverHelpers, within } from './dockerStreams';
-import { WeakPassphraseError, BackupRunningError } from './errors';
+import { WeakPassphraseError, BackupRunningError, swarmQuorumError } from './errors';
 import { pickHelperImage } from './helperImage';
 import { findOfficialImage, officialBackup } from './officialEngine';
 import { writeBuffer, type Written } from './outputPipeline';
 import { inspectUcpNode } from './ucpNode';
+import { engineInterruption, engineMark, quorumLost } from './engineWatch';
 
 /** How long the end-of-run removal of this run's helpers may take before it is left to the node. */
 const HELPERS_GONE_WAIT_MS = 10_000;
@@ -99,6 +100,14 @@ function shortErrorOf(err: unknown, signal?: AbortSignal): string {
 }
 
 export async function runBackup(request: BackupRequest, deps: BackupDeps): Promise<BackupRecord> {
+  try {
+    return await runBackupOnce(request, deps);
+  } catch (err) {
+    throw swarmQuorumError(err) ?? err;
+  }
+}
+
+async function runBackupOnce(request: BackupRequest, deps: BackupDeps): Promise<BackupRecord> {
   checkRequest(request);
   const startedAt = Date.now();
   const { docker } = deps;
@@ -116,7 +125,9 @@ export async function runBackup(request: BackupRequest, deps: BackupDeps): Promi
     logLines.push(l);
     deps.log?.(l);
   };
+  let current: StepName = 'validation';
   const step = (s: StepName, message: string, percent?: number, bytes?: number) => {
+    current = s;
     log(`[${s}] ${message}`);
     deps.onProgress?.({ step: s, message, percent, bytes });
   };
@@ -124,6 +135,9 @@ export async function runBackup(request: BackupRequest, deps: BackupDeps): Promi
   step('validation', `Checking ${deps.node.name}`, 0);
   const node = await inspectUcpNode(docker, deps.node.name);
   log(`validation: ${node.hostname} is a swarm manager running UCP ${node.ucpVersion} (${node.namespace}), engine ${node.engineVersion}${node.selinux ? ', SELinux enabled' : ''}`);
+  // To tell later whether the engine restarted under the run (its UCP containers start again).
+  const kvId = node.containers.find((c) => c.name === 'ucp-kv')?.id;
+  const engineAt = await engineMark(docker, kvId);
 
   const id = randomUUID();
   const dest = request.destination;
@@ -241,7 +255,10 @@ export async function runBackup(request: BackupRequest, deps: BackupDeps): Promi
     // A run that failed because it lost its lock (a woken frozen run whose helpers the next
     // backup removed) says so, not what broke first; not asked over a link known dead.
     if (lock && !lock.lost && !linkLost && !signal?.aborted) await lock.assertHeld().catch(() => undefined);
-    const err = lock?.lost ?? (linkLost || caught);
+    // The engine stopping or restarting under the run is the cause of whatever it broke.
+    const engineGone = !lock?.lost && !linkLost && !signal?.aborted ? await engineInterruption(docker, node.hostname, kvId, engineAt, current) : undefined;
+    const noQuorum = !lock?.lost && !linkLost && !engineGone && !signal?.aborted ? (swarmQuorumError(caught) ?? (await quorumLost(docker))) : undefined;
+    const err = lock?.lost ?? (linkLost || engineGone || noQuorum || caught);
     record.backupState = 'FAILED';
     record.shortError = err instanceof BackupRunningError ? `another backup is running (${err.holder.owner} on ${err.holder.host}, since ${err.holder.since})` : shortErrorOf(err, signal);
     record.completed_at = new Date().toISOString();

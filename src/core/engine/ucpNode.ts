@@ -3,7 +3,7 @@
  * version and image namespace runs there, which containers are UCP's, is SELinux on.
  */
 import type Docker from 'dockerode';
-import { NotAManagerError, UcpNotFoundError } from './errors';
+import { NotAManagerError, UcpNotFoundError, swarmQuorumError } from './errors';
 
 export interface UcpContainer {
   id: string;
@@ -54,10 +54,13 @@ export async function inspectUcpNode(docker: Docker, nodeName: string): Promise<
     Name: string;
     ServerVersion: string;
     SecurityOptions?: string[];
-    Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean; NodeID?: string };
+    Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean; NodeID?: string; Error?: string };
   };
   if (info.Swarm?.LocalNodeState !== 'active') throw new NotAManagerError(nodeName, `its engine is not in a swarm (state ${info.Swarm?.LocalNodeState ?? 'unknown'})`);
   if (!info.Swarm.ControlAvailable) throw new NotAManagerError(nodeName, 'it is a worker');
+  // Refused at once: every swarm write (the lock first) would otherwise wait for raft's timeout.
+  const leaderless = swarmQuorumError(info.Swarm.Error);
+  if (leaderless) throw leaderless;
   const list = await docker.listContainers({ all: true });
   const containers: UcpContainer[] = list.filter(isUcp).map((c) => ({
     id: c.Id,
