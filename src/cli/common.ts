@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { describeError, UcpError, ConfigError } from '../core/errors';
+import { safeText } from '../core/verify/safeName';
 import { loadConfigFile, findCluster, type ClusterConfig } from '../core/config';
 
 export interface CliIO {
@@ -70,6 +71,7 @@ export function printJson(io: CliIO, value: unknown): void {
 }
 
 export function reportError(io: CliIO, err: unknown): number {
-  io.stderr.write(`ucp-backup: ${describeError(err)}\n`);
+  // A message may quote the archive or a server (a name, a line): no raw control character reaches the terminal.
+  io.stderr.write(`ucp-backup: ${safeText(describeError(err))}\n`);
   return err instanceof UcpError ? err.exitCode : 2;
 }

@@ -10,7 +10,7 @@ import { ConfigError } from '../core/errors';
 import { findNode } from '../core/config';
 import { verifyBackup, type VerifyOptions } from '../core/verify/verify';
 import type { EntryInfo, VerifyReport } from '../core/verify/report';
-import { displayName } from '../core/verify/safeName';
+import { displayName, safeText } from '../core/verify/safeName';
 
 const HELP = `Usage: ucp-backup verify FILE [--passphrase-file FILE|-] [--json] [--list] [--sha256] [--cluster-version V]
        ucp-backup verify --config FILE [--cluster NAME] --node NODE --remote PATH [options]
@@ -79,18 +79,19 @@ export const command: CliCommand = async (argv, io, signal) => {
 };
 
 export function printReport(io: CliIO, r: VerifyReport, list: boolean): void {
-  const w = (s: string) => io.stdout.write(s + '\n');
+  // Names are escaped once where they enter a line; safeText leaves those alone and catches the rest.
+  const w = (s: string) => io.stdout.write(safeText(s) + '\n');
   if (list) for (const e of r.entries) w(entryLine(e));
   const how = r.encrypted ? `OpenPGP ${r.cipher ?? ''}${r.compression ? `, compression ${r.compression}` : ''}` : 'plain tar';
   w(`${displayName(r.source)}: ${r.verdict}`);
   w(`  ${r.entryCount} entries, ${r.tarBytes} bytes of tar, ${how}${r.ucpVersion ? `, UCP ${r.ucpVersion}` : ''}`);
   if (r.sha256) w(`  SHA-256 ${r.sha256}`);
-  for (const c of r.checks) w(`  ${c.pass ? 'ok  ' : 'FAIL'} ${c.title}: ${displayName(c.reason)}`);
+  for (const c of r.checks) w(`  ${c.pass ? 'ok  ' : 'FAIL'} ${c.title}: ${c.reason}`);
 }
 
 /** Like `tar --list --verbose`, with the name made safe for a terminal. */
 export function entryLine(e: EntryInfo): string {
-  const owner = `${e.uname || e.uid}/${e.gname || e.gid}`;
+  const owner = `${e.uname ? displayName(e.uname) : e.uid}/${e.gname ? displayName(e.gname) : e.gid}`;
   const link = e.linkname ? ` -> ${displayName(e.linkname)}` : '';
   return `${typeChar(e.type)}${modeString(e.mode)} ${owner.padEnd(15)} ${String(e.size).padStart(10)} ${e.mtime.slice(0, 16).replace('T', ' ')} ${displayName(e.name)}${link}`;
 }

@@ -51,17 +51,11 @@ export function formatMode(mode: number, type: string): string {
 }
 
 /**
- * Archive member names come from the archive (untrusted). Show control and bidi-override
- * characters as visible escapes so a name cannot hide text, move the cursor in a terminal
- * copy, or reverse itself on screen ("U+202E gpj.exe"). Render the result as text only.
+ * Archive member names come from the archive (untrusted): the webview shows them with the
+ * same escapes as the CLI and the report's reasons (one definition, safeName.ts; pure, no
+ * Node imports). Render the result as text only.
  */
-export function displayName(name: string): string {
-  // C0/C1 controls, DEL, bidi embeddings/overrides/isolates, LRM/RLM/ALM, zero-width joiners.
-  return name.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g, (c) => {
-    const cp = c.codePointAt(0) ?? 0;
-    return cp <= 0xff ? `\\x${cp.toString(16).padStart(2, '0')}` : `\\u${cp.toString(16).padStart(4, '0')}`;
-  });
-}
+export { displayName, safeText } from '../core/verify/safeName';
 
 /** The spec writes completed_at as Go's zero time until a backup completes. */
 export function isZeroTime(iso: string | undefined): boolean {

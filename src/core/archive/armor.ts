@@ -3,6 +3,7 @@
  * the same fast decrypt path as a binary one. The CRC-24 line is checked when present; a
  * missing END line means the file was cut short.
  */
+import { displayName } from '../verify/safeName';
 import { CorruptArchiveError } from './errors';
 
 const BEGIN = '-----BEGIN PGP MESSAGE-----';
@@ -51,7 +52,7 @@ export async function* dearmor(source: AsyncIterable<Buffer>): AsyncGenerator<Bu
         }
       } else if (state === 'body') {
         if (line.startsWith('-----')) {
-          if (line !== END) throw new CorruptArchiveError(`The armored OpenPGP data is damaged (unexpected line "${line.slice(0, 40)}").`);
+          if (line !== END) throw new CorruptArchiveError(`The armored OpenPGP data is damaged (unexpected line "${displayName(line.slice(0, 40))}").`);
           fold();
           checkBlock(carry, sum, crc);
           [state, carry, crc, sum] = ['done', '', CRC24_INIT, undefined];

@@ -5,6 +5,8 @@
  * problem and ignores the rest, so the layer above can still finish its own checks (the
  * OpenPGP integrity code comes after all the data).
  */
+import { isUtf8 } from 'node:buffer';
+import { displayName } from '../verify/safeName';
 import { tarChecksumOk } from './detect';
 import type { EntryType } from './entry';
 
@@ -110,7 +112,7 @@ export class TarScanner {
     if (this.error) return;
     if (this.state === 'data' || this.state === 'meta') {
       const name = this.current?.header.name ?? 'a long-name/pax header';
-      this.fail(`the archive ends inside the data of "${name}" (${this.remaining} bytes missing): it is truncated`);
+      this.fail(`the archive ends inside the data of "${displayName(name)}" (${this.remaining} bytes missing): it is truncated`);
     } else if (this.state === 'padding') {
       this.fail('the archive ends inside the padding of the last entry: it is truncated');
     } else if (this.blockFill > 0) {
@@ -167,7 +169,7 @@ export class TarScanner {
     this.pax = {};
     this.entries++;
     const dataSize = NO_DATA.has(typeflag) ? 0 : header.size;
-    if (!Number.isSafeInteger(dataSize) || dataSize < 0) return this.fail(`bad size for "${name}"`);
+    if (!Number.isSafeInteger(dataSize) || dataSize < 0) return this.fail(`bad size for "${displayName(name)}"`);
     this.current = { header, observer: this.onEntry(header) };
     this.startData(dataSize, 'data');
   }
@@ -202,7 +204,17 @@ function isZero(b: Buffer): boolean {
 function cString(b: Buffer, at: number, len: number): string {
   const field = b.subarray(at, at + len);
   const nul = field.indexOf(0);
-  return field.subarray(0, nul < 0 ? field.length : nul).toString('utf8');
+  return decode(field.subarray(0, nul < 0 ? field.length : nul));
+}
+
+/**
+ * Names are bytes. Not UTF-8 (an old latin-1 tar, or a raw C1 byte such as 0x9b, CSI to an
+ * 8-bit terminal): read byte for byte, so every byte stays visible (as U+0080–U+00FF) and
+ * its C1 controls are flagged, instead of all becoming U+FFFD.
+ */
+function decode(bytes: Buffer): string {
+  const s = bytes.toString('utf8');
+  return !s.includes('\ufffd') || isUtf8(bytes) ? s : bytes.toString('latin1');
 }
 
 /** Octal, or GNU base-256 when the high bit of the first byte is set. */
@@ -226,7 +238,7 @@ function parsePax(text: Buffer): Record<string, string> {
     if (sp < 0) break;
     const len = parseInt(text.subarray(at, sp).toString('latin1'), 10);
     if (!(len > 0)) break;
-    const record = text.subarray(sp + 1, at + len - 1).toString('utf8');
+    const record = decode(text.subarray(sp + 1, at + len - 1));
     const eq = record.indexOf('=');
     if (eq > 0) out[record.slice(0, eq)] = record.slice(eq + 1);
     at += len;

@@ -4,7 +4,7 @@ import type { DecryptInfo } from '../archive/openpgpDecrypt';
 import type { TarScanner } from '../archive/tarScanner';
 import { EntryCollector, KEY_PEM } from './entryCollector';
 import type { Check } from './report';
-import { displayName, normalizeEntryName } from './safeName';
+import { displayName, normalizeEntryName, safeText } from './safeName';
 import { restorableOn } from './ucpVersion';
 
 /** "In a valid backup file, 27 or more files are displayed in the list" (spec, Verify a UCP backup). */
@@ -20,7 +20,9 @@ export function buildChecks(x: {
 }): Check[] {
   const { tar, collector: c } = x;
   const checks: Check[] = [];
-  const add = (id: Check['id'], title: string, pass: boolean, reason: string) => checks.push({ id, title, pass, reason });
+  // Names in reasons are escaped where they are put in (displayName); safeText also covers
+  // other text from the archive (a version label, a JSON parser's excerpt) without escaping twice.
+  const add = (id: Check['id'], title: string, pass: boolean, reason: string) => checks.push({ id, title: safeText(title), pass, reason: safeText(reason) });
 
   add('entries', `${MIN_ENTRIES} or more entries`, tar.entries >= MIN_ENTRIES, `${tar.entries} entries (directories count)${tar.entries >= MIN_ENTRIES ? '' : `; a UCP backup has at least ${MIN_ENTRIES}`}`);
   const key = c.seen.get(normalizeEntryName(KEY_PEM));
