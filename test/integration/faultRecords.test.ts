@@ -6,6 +6,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli';
@@ -13,6 +14,7 @@ import { SessionPool } from '../../src/core/ssh/sessionPool';
 import { deleteBackupFiles } from '../../src/core/docker/hostFiles';
 import { loadBackupHistory } from '../../src/vscode/tree/backupList';
 import type { BackupRecord } from '../../src/core/history/record';
+import { createClusterRecord, getClusterRecord } from '../../src/core/history/clusterHistory';
 import { LocalHistory } from '../../src/core/history/localHistory';
 import { CONFIG, cluster, sshDocker, testbedManager, waitForNoLock, workDir } from './backupKit';
 
@@ -65,6 +67,31 @@ test('an auth store paused by someone else before the backup stays paused; the b
   await auth.pause();
   try {
     const r = await runCli(['backup', '--config', CONFIG, '--node', 'manager1', '--engine', 'builtin', '--file', join(dir, 'paused.tar'), '--no-passphrase', '--json', '--verbose'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    made.push(JSON.parse(r.stdout) as BackupRecord);
+    assert.match(r.stderr, /ucp-auth-store is paused, not by a backup of ours: left paused/);
+    assert.equal((await auth.inspect()).State.Paused, true, 'still paused: the pause is not ours to undo');
+  } finally {
+    await auth.unpause().catch(() => undefined);
+  }
+});
+
+test('a stale "paused by us" mark (its write reached the swarm after the run gave up) is cleared, so a later pause by someone else stays', async () => {
+  const docker = await sshDocker(pool, 'manager1');
+  await waitForNoLock(docker);
+  // What a run cut off by a lost quorum can leave: FAILED, claiming a pause it never made.
+  const at = new Date().toISOString();
+  const stale: BackupRecord = { id: randomUUID(), encrypted: false, fileName: 'stale-mark.tar', logFileName: '', backupPath: dir, backupState: 'FAILED', nodeLocation: 'manager1', shortError: 'cut off', created_at: at, completed_at: at, location: 'local', authStorePaused: true };
+  await createClusterRecord(docker, stale);
+  made.push(stale);
+  const first = await runCli(['backup', '--config', CONFIG, '--node', 'manager1', '--engine', 'builtin', '--file', join(dir, 'clears.tar'), '--no-passphrase', '--json'], { env });
+  assert.equal(first.code, 0, first.stderr);
+  made.push(JSON.parse(first.stdout) as BackupRecord);
+  assert.equal((await getClusterRecord(docker, stale.id))?.authStorePaused, false, 'the stale mark is cleared');
+  const auth = docker.getContainer('ucp-auth-store');
+  await auth.pause();
+  try {
+    const r = await runCli(['backup', '--config', CONFIG, '--node', 'manager1', '--engine', 'builtin', '--file', join(dir, 'after-mark.tar'), '--no-passphrase', '--json', '--verbose'], { env });
     assert.equal(r.code, 0, r.stderr);
     made.push(JSON.parse(r.stdout) as BackupRecord);
     assert.match(r.stderr, /ucp-auth-store is paused, not by a backup of ours: left paused/);

@@ -79,14 +79,18 @@ export async function authStoreDump(
  * logins hang. The next backup, holding the lock, knows no backup is copying it; it resumes it
  * only when a record of ours says that run paused it (`authStorePaused`, set before pausing):
  * a pause made by someone else (an admin, another tool) is theirs and is left alone.
- * Returns the records whose pause it undid, with the flag cleared, for the caller to store.
+ * Returns the records whose pause it undid (or whose mark was stale), with the flag cleared,
+ * for the caller to store.
  */
 export async function unpauseAuthStoreLeftPaused(docker: Docker, authStoreId: string | undefined, others: BackupRecord[], log: (l: string) => void): Promise<BackupRecord[]> {
   if (!authStoreId) return [];
   const c = docker.getContainer(authStoreId);
   const info = await c.inspect();
-  if (!info.State.Paused) return [];
   const ours = others.filter((r) => r.authStorePaused);
+  // Not paused, yet a record says a run of ours paused it: that mark is stale (a run whose
+  // "paused" write reached the swarm only after it had given up, or whose unpause was not
+  // stored). Cleared, so it cannot later pass someone else's pause off as ours.
+  if (!info.State.Paused) return ours.map((r) => ({ ...r, authStorePaused: false }));
   if (ours.length === 0) {
     log('validation: ucp-auth-store is paused, not by a backup of ours: left paused (the copy works while it is paused)');
     return [];

@@ -28,18 +28,56 @@ function parseRecord(c: ConfigInfo): { record: BackupRecord } | { problem: strin
   return checkRecord(value);
 }
 
+/** How long a record write is retried, from its first failure, while the swarm elects a new leader. */
+const ELECTION_RETRY_MS = 20_000;
+
+/** What raft answers while it has no leader: the write may or may not have been committed. */
+function duringElection(err: unknown): boolean {
+  return /DeadlineExceeded|context deadline exceeded|does not have a leader|leadership|raft: /i.test(err instanceof Error ? err.message : String(err));
+}
+
+/**
+ * A record write that survives a leader change (the old leader stopped mid-run): retried for up
+ * to ELECTION_RETRY_MS while raft has no leader; a swarm that stays without one (quorum lost)
+ * fails as before, a little later.
+ */
+async function acrossElection<T>(write: (retried: boolean) => Promise<T>): Promise<T> {
+  let firstFailure: number | undefined;
+  for (let retried = false; ; retried = true) {
+    try {
+      return await write(retried);
+    } catch (err) {
+      firstFailure ??= Date.now();
+      if (!duringElection(err) || Date.now() - firstFailure > ELECTION_RETRY_MS) throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
 export async function createClusterRecord(docker: Docker, record: BackupRecord): Promise<void> {
-  await docker.createConfig({
-    _query: {},
-    _body: {
-      Name: RECORD_PREFIX + record.id,
-      Labels: { [KIND_LABEL]: 'record', [RECORD_LABEL]: JSON.stringify(record) },
-      Data: Buffer.from(JSON.stringify(record)).toString('base64'),
-    },
+  await acrossElection(async (retried) => {
+    try {
+      await docker.createConfig({
+        _query: {},
+        _body: {
+          Name: RECORD_PREFIX + record.id,
+          Labels: { [KIND_LABEL]: 'record', [RECORD_LABEL]: JSON.stringify(record) },
+          Data: Buffer.from(JSON.stringify(record)).toString('base64'),
+        },
+      });
+    } catch (err) {
+      // The attempt that timed out was committed after all: the record is there.
+      if (retried && statusCode(err) === 409) return;
+      throw err;
+    }
   });
 }
 
 export async function updateClusterRecord(docker: Docker, record: BackupRecord): Promise<void> {
+  await acrossElection(() => updateOnce(docker, record));
+}
+
+async function updateOnce(docker: Docker, record: BackupRecord): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const cfg = docker.getConfig(RECORD_PREFIX + record.id);
     const info = (await cfg.inspect()) as ConfigInfo;
