@@ -12,10 +12,11 @@ import { verifyBackup, type VerifyOptions } from '../core/verify/verify';
 import type { EntryInfo, VerifyReport } from '../core/verify/report';
 import { displayName, safeText } from '../core/verify/safeName';
 
-const HELP = `Usage: ucp-backup verify FILE [--passphrase-file FILE|-] [--json] [--list] [--sha256] [--cluster-version V]
+const HELP = `Usage: ucp-backup verify FILE|- [--passphrase-file FILE|-] [--json] [--list] [--sha256] [--cluster-version V]
        ucp-backup verify --config FILE [--cluster NAME] --node NODE --remote PATH [options]
 
 Reads the backup once, streamed (decrypt, tar listing, hashes); nothing is extracted.
+FILE may be a named pipe; "-" reads the backup from stdin (then give the passphrase in a file).
   --passphrase-file  passphrase of an encrypted backup, from a file or stdin with "-"
   --remote PATH      a backup file on the manager NODE (e.g. /var/backups/ucp/backup.tar)
   --cluster-version  also check that a cluster on this UCP version can restore it
@@ -48,6 +49,10 @@ export const command: CliCommand = async (argv, io, signal) => {
     throw new ConfigError(remote ? 'With --remote PATH give --config, --node and no FILE.' : 'Give exactly one backup FILE (or --remote PATH with --config and --node).', 'Run `ucp-backup verify --help`.');
   }
   const passFile = values['passphrase-file'];
+  const fromStdin = !remote && positionals[0] === '-';
+  if (fromStdin && passFile === '-') {
+    throw new ConfigError('The backup and the passphrase cannot both come from stdin.', 'Give the passphrase with --passphrase-file FILE when the backup is piped in with "-".');
+  }
   const options: VerifyOptions = {
     // Asked only when the archive turns out to be encrypted.
     passphrase: passFile ? () => readPassphrase(passFile, io) : undefined,
@@ -71,6 +76,9 @@ export const command: CliCommand = async (argv, io, signal) => {
     } finally {
       pool.closeAll();
     }
+  } else if (fromStdin) {
+    // Streamed in one pass like any source: stdin cannot be read twice (input.ts).
+    report = await verifyBackup({ kind: 'stream', label: 'stdin', open: async () => io.stdin as AsyncIterable<Buffer> }, options);
   } else report = await verifyBackup({ kind: 'file', path: positionals[0] }, options);
 
   if (values.json) printJson(io, report);

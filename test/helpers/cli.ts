@@ -10,7 +10,7 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], opts: { stdin?: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {}): Promise<CliResult> {
+export function runCli(args: string[], opts: { stdin?: string | Buffer; env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), ...args], {
       cwd: ROOT,

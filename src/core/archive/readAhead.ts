@@ -25,14 +25,21 @@ export async function* readAhead(path: string, chunk: number, depth = 2): AsyncG
     return buf.subarray(0, bytesRead);
   };
   const queue: Promise<Buffer>[] = [];
+  // A read ahead may fail while an earlier one is awaited: without a handler attached at once,
+  // Node reports it as an unhandled rejection (a stack trace) even though it is awaited later.
+  const ahead = () => {
+    const p = read();
+    p.catch(() => undefined);
+    queue.push(p);
+  };
   try {
-    for (let i = 0; i < depth; i++) queue.push(read());
+    for (let i = 0; i < depth; i++) ahead();
     for (;;) {
       const b = await queue.shift()!;
       if (b.length) yield b;
       // Regular files read short only at their end.
       if (b.length < chunk) return;
-      queue.push(read());
+      ahead();
     }
   } finally {
     await Promise.allSettled(queue);
