@@ -62,3 +62,14 @@ export class CorruptArchiveError extends UcpError {
     super(message, 'The file is damaged or incomplete (was the copy or upload interrupted?). Use another copy of the backup.', 1, options);
   }
 }
+
+/**
+ * A valid OpenPGP form verify cannot read (yet): our fast path and OpenPGP.js both lack it
+ * (IDEA; Camellia with bzip2). Not a verdict on the file — gpg may read it — and never a
+ * wrong passphrase (exit 2: verify could not check it).
+ */
+export class UnsupportedArchiveError extends UcpError {
+  constructor(what: string) {
+    super(`This backup uses ${what}, which verify cannot decrypt yet (GnuPG can).`, 'Check it through gpg instead: `gpg --decrypt FILE | ucp-backup verify -` verifies the tar inside the same way.', 2);
+  }
+}

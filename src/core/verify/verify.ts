@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import type { UcpError } from '../errors';
 import type { ProgressSink } from '../progress';
 import { detectArchive, DETECT_BYTES } from '../archive/detect';
-import { CorruptArchiveError, IntegrityError, NotABackupError, PassphraseRequiredError, TrailingDataError, WrongPassphraseError } from '../archive/errors';
+import { CorruptArchiveError, IntegrityError, NotABackupError, PassphraseRequiredError, TrailingDataError, UnsupportedArchiveError, WrongPassphraseError } from '../archive/errors';
 import { dearmor } from '../archive/armor';
 import { decryptOpenPgp, NeedsOpenPgpJs, type DecryptInfo } from '../archive/openpgpDecrypt';
 import { MessageEnd } from '../archive/messageEnd';
@@ -66,6 +66,7 @@ export async function verifyBackup(source: VerifySource, options: VerifyOptions 
     // Only bzip2, AEAD and ciphers OpenSSL lacks get here, before any plaintext was read: the
     // same bytes again, from what was kept (input.ts), so a pipe or stdin is read only once.
     if (attempt === 'retry-with-openpgpjs') {
+      refuseWhatOpenPgpJsLacks(info);
       if (!replay.canReplay) throw new CorruptArchiveError('The OpenPGP data is damaged (megabytes of packets before the encrypted data).');
       attempt = await readOnce(replay, tap, label, options, getPassphrase, info, true);
     }
@@ -152,6 +153,16 @@ async function readOnce(
     bytes: tap.bytes,
     tarBytes,
   };
+}
+
+/** Ciphers OpenPGP.js 6 does not implement: it would report them as a wrong passphrase. */
+const OPENPGPJS_LACKS = new Set(['IDEA', 'CAMELLIA128', 'CAMELLIA192', 'CAMELLIA256']);
+
+function refuseWhatOpenPgpJsLacks(info: DecryptInfo): void {
+  if (!info.cipher || !OPENPGPJS_LACKS.has(info.cipher)) return;
+  // Camellia reaches the fallback only for what our fast path leaves out (bzip2, AEAD …).
+  const extra = info.compression && info.compression !== 'none' ? ` with ${info.compression} compression` : '';
+  throw new UnsupportedArchiveError(`the ${info.cipher} cipher${extra}`);
 }
 
 /**
