@@ -15,7 +15,6 @@ const WRITER_WATCH_MS = 1000;
 /** How long a host-path writer's exec may still read as running once its output has ended. */
 const EXEC_EXIT_WAIT_MS = 10_000;
 
-
 /**
  * The hijacked exec connection as a stream whose failure we own: destroying a tunnelled socket
  * only takes effect once the far end closes the channel (tens of seconds when the writer on the
