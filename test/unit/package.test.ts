@@ -39,3 +39,20 @@ test('the cluster settings cannot come from a workspace, and untrusted workspace
   const services = readFileSync(join(ROOT, 'src', 'vscode', 'services.ts'), 'utf8');
   assert.match(services, /config\.inspect<T>\(key\)\?\.globalValue/);
 });
+
+test('tree row menus: a backup\'s commands are offered on backup rows only, never on the "Backups" group row', () => {
+  // Every contextValue the tree sets (provider.ts, presentation.ts backupContextValue).
+  const rows = ['cluster', 'node', 'backups', 'more', 'message', 'backup.inProgress', 'backup.failed', 'backup.success.local', 'backup.success.remote'];
+  const offeredOn = (when: string): string[] =>
+    rows.filter((row) => {
+      const eq = /viewItem == (\S+)/.exec(when);
+      const re = /viewItem =~ \/(.+?)\/(?:\s|$)/.exec(when);
+      return eq ? eq[1] === row : re ? new RegExp(re[1]).test(row) : true;
+    });
+  const items = pkg.contributes.menus['view/item/context'] as { command: string; when: string }[];
+  const on = (command: string) => [...new Set(items.filter((i) => i.command === command).flatMap((i) => offeredOn(i.when)))].sort();
+  assert.deepEqual(on('ucpBackup.showDetails'), ['backup.failed', 'backup.inProgress', 'backup.success.local', 'backup.success.remote']);
+  for (const command of ['ucpBackup.showDetails', 'ucpBackup.verify', 'ucpBackup.download', 'ucpBackup.compare', 'ucpBackup.delete']) {
+    assert.ok(!on(command).includes('backups'), `${command} is not offered on the Backups group row`);
+  }
+});
