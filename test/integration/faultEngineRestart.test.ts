@@ -38,13 +38,13 @@ after(async () => {
 
 const cases = [
   // At the step's first line, before its volume streams open (an open one would hold dockerd's shutdown).
-  { engine: 'builtin', at: /^\[volumes\]/m, step: 'volumes', how: 'stopped' },
-  { engine: 'builtin', at: /^\[etcd\]/m, step: 'etcd', how: 'stopped' },
-  { engine: 'official', at: /^\[volumes\] Backing up volume/m, step: 'volumes', how: 'stopped' },
+  { engine: 'builtin', at: /^\[volumes\]/m, step: 'volumes' },
+  { engine: 'builtin', at: /^\[etcd\]/m, step: 'etcd' },
+  { engine: 'official', at: /^\[volumes\] Backing up volume/m, step: 'volumes' },
 ] as const;
 
 for (const c of cases) {
-  test(`${c.engine} engine: the Docker Engine ${c.how} during the ${c.step} step fails naming it; the next backup takes over and succeeds`, async () => {
+  test(`${c.engine} engine: the Docker Engine stopped during the ${c.step} step fails naming it; the next backup takes over and succeeds`, async () => {
     await waitForNoLock(m3Docker);
     const name = `engine-${c.engine}-${c.step}-${Date.now()}.tar`;
     let fault: Promise<void> = Promise.resolve();
@@ -70,7 +70,7 @@ for (const c of cases) {
     assert.ok(run.struck, `the run reached the ${c.step} step:\n${run.stderr}`);
     await failHung(run);
     assert.equal(run.code, 1, run.stderr);
-    assert.match(run.stderr, new RegExp(`The Docker Engine on manager3 ${c.how} during the ${c.step} step; the backup is incomplete and nothing was published`), run.stderr);
+    assert.match(run.stderr, new RegExp(`The Docker Engine on manager3 stopped during the ${c.step} step; the backup is incomplete and nothing was published`), run.stderr);
     assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
     await startDocker('manager3');
 
@@ -79,7 +79,7 @@ for (const c of cases) {
     assert.equal(next.code, 0, next.stderr);
     assert.equal((JSON.parse(next.stdout) as BackupRecord).backupState, 'SUCCESS');
     const record = await assertFailedCleanly(run, name, undefined);
-    assert.match(record.shortError, new RegExp(`Docker Engine on manager3 ${c.how}`));
+    assert.match(record.shortError, /Docker Engine on manager3 stopped/);
     assert.deepEqual(readdirSync(dir).filter((f) => f.includes(name) && !f.startsWith('after-')), [], 'nothing published, no partial');
     // UCP's own containers (not swarm task containers, whose names carry a task ID).
     const ucp = (await m3Docker.listContainers({ all: true, filters: { name: ['^/ucp-'] } })).filter((u) => !u.Names[0].includes('.'));

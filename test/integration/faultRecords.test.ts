@@ -9,12 +9,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import type Docker from 'dockerode';
 import { runCli } from '../helpers/cli';
 import { SessionPool } from '../../src/core/ssh/sessionPool';
 import { deleteBackupFiles } from '../../src/core/docker/hostFiles';
 import { loadBackupHistory } from '../../src/vscode/tree/backupList';
 import type { BackupRecord } from '../../src/core/history/record';
-import { createClusterRecord, getClusterRecord } from '../../src/core/history/clusterHistory';
+import { createClusterRecord, getClusterRecord, removeClusterRecord } from '../../src/core/history/clusterHistory';
 import { LocalHistory } from '../../src/core/history/localHistory';
 import { CONFIG, cluster, sshDocker, testbedManager, waitForNoLock, workDir } from './backupKit';
 
@@ -60,13 +61,12 @@ test('malformed records in the swarm (a string, {}, an array, a number, a bad st
   assert.deepEqual(tree.malformed.map((m) => m.source).sort(), badNames.map((n) => `swarm config ${n}`).sort());
 });
 
-test('an auth store paused by someone else before the backup stays paused; the backup still succeeds', async () => {
-  const docker = await sshDocker(pool, 'manager1');
-  await waitForNoLock(docker);
+/** ucp-auth-store paused by someone else: a backup into `file` succeeds and leaves it paused. */
+async function assertForeignPauseKept(docker: Docker, file: string): Promise<void> {
   const auth = docker.getContainer('ucp-auth-store');
   await auth.pause();
   try {
-    const r = await runCli(['backup', '--config', CONFIG, '--node', 'manager1', '--engine', 'builtin', '--file', join(dir, 'paused.tar'), '--no-passphrase', '--json', '--verbose'], { env });
+    const r = await runCli(['backup', '--config', CONFIG, '--node', 'manager1', '--engine', 'builtin', '--file', join(dir, file), '--no-passphrase', '--json', '--verbose'], { env });
     assert.equal(r.code, 0, r.stderr);
     made.push(JSON.parse(r.stdout) as BackupRecord);
     assert.match(r.stderr, /ucp-auth-store is paused, not by a backup of ours: left paused/);
@@ -74,6 +74,12 @@ test('an auth store paused by someone else before the backup stays paused; the b
   } finally {
     await auth.unpause().catch(() => undefined);
   }
+}
+
+test('an auth store paused by someone else before the backup stays paused; the backup still succeeds', async () => {
+  const docker = await sshDocker(pool, 'manager1');
+  await waitForNoLock(docker);
+  await assertForeignPauseKept(docker, 'paused.tar');
 });
 
 test('a stale "paused by us" mark (its write reached the swarm after the run gave up) is cleared, so a later pause by someone else stays', async () => {
@@ -83,21 +89,15 @@ test('a stale "paused by us" mark (its write reached the swarm after the run gav
   const at = new Date().toISOString();
   const stale: BackupRecord = { id: randomUUID(), encrypted: false, fileName: 'stale-mark.tar', logFileName: '', backupPath: dir, backupState: 'FAILED', nodeLocation: 'manager1', shortError: 'cut off', created_at: at, completed_at: at, location: 'local', authStorePaused: true };
   await createClusterRecord(docker, stale);
-  made.push(stale);
-  const first = await runCli(['backup', '--config', CONFIG, '--node', 'manager1', '--engine', 'builtin', '--file', join(dir, 'clears.tar'), '--no-passphrase', '--json'], { env });
-  assert.equal(first.code, 0, first.stderr);
-  made.push(JSON.parse(first.stdout) as BackupRecord);
-  assert.equal((await getClusterRecord(docker, stale.id))?.authStorePaused, false, 'the stale mark is cleared');
-  const auth = docker.getContainer('ucp-auth-store');
-  await auth.pause();
   try {
-    const r = await runCli(['backup', '--config', CONFIG, '--node', 'manager1', '--engine', 'builtin', '--file', join(dir, 'after-mark.tar'), '--no-passphrase', '--json', '--verbose'], { env });
-    assert.equal(r.code, 0, r.stderr);
-    made.push(JSON.parse(r.stdout) as BackupRecord);
-    assert.match(r.stderr, /ucp-auth-store is paused, not by a backup of ours: left paused/);
-    assert.equal((await auth.inspect()).State.Paused, true, 'still paused: the pause is not ours to undo');
+    const first = await runCli(['backup', '--config', CONFIG, '--node', 'manager1', '--engine', 'builtin', '--file', join(dir, 'clears.tar'), '--no-passphrase', '--json'], { env });
+    assert.equal(first.code, 0, first.stderr);
+    made.push(JSON.parse(first.stdout) as BackupRecord);
+    assert.equal((await getClusterRecord(docker, stale.id))?.authStorePaused, false, 'the stale mark is cleared');
+    await assertForeignPauseKept(docker, 'after-mark.tar');
   } finally {
-    await auth.unpause().catch(() => undefined);
+    // A planted record: not left in the cluster's history for later tests.
+    await removeClusterRecord(docker, stale.id).catch(() => undefined);
   }
 });
 

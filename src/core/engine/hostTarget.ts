@@ -104,9 +104,8 @@ export class HostTarget implements ArchiveTarget {
     const errors = new CappedText(4096);
     let committing = false;
     let failure: Error | undefined;
-    /** `cat` ended: its exit status and what it said, as the admin's error (undefined: it succeeded). */
-    const catFailure = async (): Promise<Error | undefined> => {
-      const r = await exec.inspect();
+    /** `cat` ended: its exit status (`r`: an inspect already made) and what it said, as the admin's error (undefined: it succeeded). */
+    const catFailure = async (r: Docker.ExecInspectInfo): Promise<Error | undefined> => {
       if (r.ExitCode === 0 && !r.Running) return undefined;
       // Its stderr may still be on the way (dockerd sends it when it drops the connection):
       // a folder with no room left says the same.
@@ -124,7 +123,7 @@ export class HostTarget implements ArchiveTarget {
       void (async () => {
         const r = await exec.inspect().catch(() => undefined);
         if (committing || failure || !r || r.Running) return;
-        failure = await catFailure().catch(() => undefined);
+        failure = await catFailure(r).catch(() => undefined);
         if (failure && !committing) stream.destroy(failure);
       })();
     }, WRITER_WATCH_MS);
@@ -136,8 +135,12 @@ export class HostTarget implements ArchiveTarget {
         clearInterval(watch);
         await output;
         // dockerd marks the exec done a moment after its output ends: wait for that, bounded.
-        for (let t = 0; t < EXEC_EXIT_WAIT_MS && (await exec.inspect()).Running; t += 50) await new Promise((r) => setTimeout(r, 50));
-        const bad = failure ?? (await catFailure());
+        let r = await exec.inspect();
+        for (let t = 0; t < EXEC_EXIT_WAIT_MS && r.Running; t += 50) {
+          await new Promise((done) => setTimeout(done, 50));
+          r = await exec.inspect();
+        }
+        const bad = failure ?? (await catFailure(r));
         if (bad) throw bad;
         // Publish only a complete file: the byte count must match what we sent.
         // A folder removed on the node stays mounted at /backup, with a link count of 0.
@@ -153,7 +156,7 @@ export class HostTarget implements ArchiveTarget {
         await within(execShort(h, ['rm', '-f', tmp]).catch(() => undefined), REMOVE_WAIT_MS, () => undefined);
       },
       // The connection may have closed before the watch looked: ask `cat` itself, unless it still runs.
-      explain: async () => failure ?? (await exec.inspect().then((r) => (r.Running ? undefined : catFailure()), () => undefined)),
+      explain: async () => failure ?? (await exec.inspect().then((r) => (r.Running ? undefined : catFailure(r)), () => undefined)),
     };
   }
 

@@ -31,7 +31,6 @@ const REMOVE_WAIT_MS = 15_000;
 /** How long the exit status may take after the image's output ended. */
 const EXIT_WAIT_MS = 30_000;
 
-
 /** How long a cancelled official run may take to clean up after SIGTERM. */
 const KILL_GRACE_MS = 15_000;
 
