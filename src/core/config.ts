@@ -31,8 +31,20 @@ export interface ClusterConfig {
   nodes: NodeConfig[];
   /** UCP API base URL (https://ucp.example.com), or null when not used. */
   ucpUrl?: string | null;
-  /** Skip TLS verification of the UCP API (self-signed UCP certificates). */
+  /** Skip TLS verification of the UCP API: an explicit, warned choice (VS Code pins UCP's CA otherwise). */
   ucpInsecure?: boolean;
+  /**
+   * How VS Code reaches the UCP API at ucpUrl: 'login' (ucpUsername; the password in
+   * SecretStorage) or 'bundle' (a client bundle; its key in SecretStorage). A cluster with
+   * ucpAuth needs no SSH nodes.
+   */
+  ucpAuth?: 'login' | 'bundle';
+  ucpUsername?: string;
+}
+
+/** A cluster VS Code reaches through the UCP API (with or without SSH nodes). */
+export function isApiCluster(c: ClusterConfig): boolean {
+  return !!c.ucpUrl && (c.ucpAuth === 'login' || c.ucpAuth === 'bundle');
 }
 
 export interface ConfigFile {
@@ -52,9 +64,14 @@ export function parseConfig(value: unknown, source = 'configuration'): ConfigFil
 
 export function validateCluster(c: ClusterConfig, source = 'configuration'): void {
   if (!c || typeof c.name !== 'string' || !c.name) throw new ConfigError(`${source}: a cluster has no "name".`);
-  if (!Array.isArray(c.nodes) || c.nodes.length === 0) {
-    throw new ConfigError(`${source}: cluster "${c.name}" lists no nodes.`, 'Add at least one manager node.');
+  if (c.ucpAuth !== undefined && c.ucpAuth !== 'login' && c.ucpAuth !== 'bundle') {
+    throw new ConfigError(`${source}: cluster "${c.name}" has ucpAuth ${JSON.stringify(c.ucpAuth)}.`, 'Use "login" (with ucpUsername) or "bundle".');
   }
+  if (c.nodes === undefined && isApiCluster(c)) c.nodes = [];
+  if (!Array.isArray(c.nodes) || (c.nodes.length === 0 && !isApiCluster(c))) {
+    throw new ConfigError(`${source}: cluster "${c.name}" lists no nodes.`, 'Add at least one manager node (or give ucpUrl with ucpAuth to use the UCP API only).');
+  }
+  if (c.ucpAuth === 'login' && !c.ucpUsername) throw new ConfigError(`${source}: cluster "${c.name}" has ucpAuth "login" but no ucpUsername.`);
   for (const n of c.nodes) {
     if (!n || typeof n.host !== 'string' || !n.host) {
       throw new ConfigError(`${source}: a node of cluster "${c.name}" has no "host".`);
@@ -90,6 +107,9 @@ export function findCluster(config: ConfigFile, name: string | undefined): Clust
 }
 
 export function findNode(cluster: ClusterConfig, name: string | undefined): NodeConfig {
+  if (cluster.nodes.length === 0) {
+    throw new ConfigError(`Cluster "${cluster.name}" has no SSH nodes: it is reached through the UCP API only.`, 'Use the UCP API (`ucp-backup api …`), or add a manager node to the cluster.');
+  }
   if (!name) return cluster.nodes[0];
   const n = cluster.nodes.find((x) => x.name === name || x.host === name);
   if (!n) throw new ConfigError(`Cluster "${cluster.name}" has no node "${name}".`, `Nodes: ${cluster.nodes.map((x) => x.name).join(', ')}.`);

@@ -9,12 +9,15 @@ import type { HostKeyInfo } from '../core/ssh/nodeSession';
 import { configFilePath, loadClusters, type ClusterEntry } from './clusterSource';
 import type { Log } from './log';
 import { Passphrases } from './passphrases';
+import { UcpApiClusters } from './api/apiClusters';
 
 export const TRUST_HOST_KEY = 'Trust and Connect';
 
 export class Services {
   readonly pool: SessionPool;
   readonly passphrases: Passphrases;
+  /** UCP API clients of the clusters reached by URL (and login or client bundle). */
+  readonly api: UcpApiClusters;
   /** Last discovery per cluster name, so commands pick nodes without reconnecting. */
   readonly statusCache = new Map<string, ClusterStatus>();
 
@@ -23,6 +26,7 @@ export class Services {
     readonly log: Log,
   ) {
     this.passphrases = new Passphrases(context.secrets);
+    this.api = new UcpApiClusters(context, log);
     this.pool = new SessionPool({
       confirmUnknownHostKey: (info) => this.confirmHostKey(info),
       keyPassphrase: (file) => this.passphrases.forSshKey(file),

@@ -4,11 +4,16 @@ import { formatSize } from '../../src/shared/format';
 import { el } from './dom';
 
 const EXTRA_FIELDS = ['size', 'sha256', 'ucpVersion', 'engine', 'engineReason'] as const;
+/** Ours, not shown as rows; any other field is one a newer UCP's API added, shown after ours. */
+const INTERNAL_FIELDS = new Set<string>(['location', 'cluster', 'authStorePaused']);
+const KNOWN_FIELDS = new Set<string>([...SPEC_FIELDS, ...EXTRA_FIELDS, ...INTERNAL_FIELDS]);
 
 function value(record: BackupRecord, field: (typeof SPEC_FIELDS)[number] | (typeof EXTRA_FIELDS)[number]): string {
   const v = record[field];
   if (v === undefined || v === null) return '';
   if (field === 'size' && typeof v === 'number') return `${formatSize(v)} (${v.toLocaleString('en-US')} bytes)`;
+  // UCP's zero time (0001-01-01T00:00:00Z) means the backup has not completed.
+  if (field === 'completed_at' && typeof v === 'string' && v.startsWith('0001-01-01')) return 'not completed';
   return String(v);
 }
 
@@ -22,5 +27,11 @@ export function renderSchemaTable(record: BackupRecord): HTMLElement {
       el('td', { class: field === 'id' || field === 'sha256' ? 'mono' : undefined }, value(record, field)),
     ),
   );
+  const added = Object.keys(record).filter((k) => !KNOWN_FIELDS.has(k));
+  for (const field of added) {
+    const v = (record as unknown as Record<string, unknown>)[field];
+    const text = typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
+    rows.push(el('tr', { class: 'new-field', attrs: { 'data-field': field, title: 'Sent by UCP; not in the documented Backup schema' } }, el('th', { attrs: { scope: 'row' } }, `${field} (new)`), el('td', {}, text)));
+  }
   return el('table', { class: 'schema', attrs: { 'aria-label': 'Backup record' } }, el('tbody', {}, ...rows));
 }

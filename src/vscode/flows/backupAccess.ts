@@ -5,7 +5,7 @@
 import { basename } from 'node:path';
 import type Docker from 'dockerode';
 import { WrongPassphraseError } from '../../core/archive/errors';
-import type { ClusterConfig } from '../../core/config';
+import { isApiCluster, type ClusterConfig } from '../../core/config';
 import { UcpError } from '../../core/errors';
 import { getBackup } from '../../core/history/backupHistory';
 import type { BackupRecord } from '../../core/history/record';
@@ -13,24 +13,39 @@ import type { ProgressSink } from '../../core/progress';
 import type { VerifyReport } from '../../core/verify/report';
 import { openHostFile, verifyBackup, type VerifySource } from '../coreAdapters';
 import type { Services } from '../services';
+import { describeApiError } from '../api/apiErrors';
 
 /** The Docker API of the node a host-path record lives on (nodeLocation is its hostname). */
 export async function dockerOfNode(services: Services, cluster: ClusterConfig, nodeLocation: string): Promise<Docker> {
   const find = () => services.statusCache.get(cluster.name)?.managers.find((m) => (m.hostname === nodeLocation || m.name === nodeLocation) && m.nodeConfig);
   const m = find() ?? (await services.discover(cluster), find());
   const node = m?.nodeConfig ?? cluster.nodes.find((n) => n.name === nodeLocation || n.host === nodeLocation);
+  if (!node && cluster.nodes.length === 0) {
+    // An API-only cluster: UCP wrote the archive on its manager, and only SSH reaches files there.
+    throw new UcpError(`UCP wrote this backup on ${nodeLocation || 'one of its managers'}, and cluster ${cluster.name} is reached through the UCP API only: the API lists backups but cannot download them.`, `To verify or download it, add that manager's SSH endpoint to the cluster (its "nodes" in setting ucpBackup.clusters), or copy the file from the manager to this machine and run UCP: Verify Backup on it.`);
+  }
   if (!node) throw new UcpError(`Node ${nodeLocation} of cluster ${cluster.name} has no SSH endpoint configured.`, 'Add it to the cluster configuration to reach files stored on it.');
   return services.docker(node);
 }
 
 export async function loadRecord(services: Services, cluster: ClusterConfig, id: string): Promise<BackupRecord> {
-  const docker = await services
+  // An API-only cluster's records are UCP's; with SSH nodes too, ours first, then UCP's.
+  const docker = cluster.nodes.length === 0 ? undefined : await services
     .anyManagerDocker(cluster)
     .then((x) => x?.docker)
     .catch(() => undefined);
-  const record = await getBackup(cluster, docker, id);
+  const record = (cluster.nodes.length === 0 ? undefined : await getBackup(cluster, docker, id)) ?? (isApiCluster(cluster) ? await apiRecord(services, cluster, id) : undefined);
   if (!record) throw new UcpError(`Backup ${id} is not in the history of cluster ${cluster.name}.`, 'It may have been deleted; refresh the UCP Backup view.');
   return record;
+}
+
+/** GET /api/ucp/backup/{id}; errors read as VS Code's (not the CLI's) advice. */
+async function apiRecord(services: Services, cluster: ClusterConfig, id: string): Promise<BackupRecord> {
+  try {
+    return await services.api.use(cluster, (client) => client.getBackup(id));
+  } catch (err) {
+    throw new UcpError(describeApiError(err));
+  }
 }
 
 export function labelOf(record: BackupRecord): string {

@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import type { ClusterConfig, NodeConfig } from '../../core/config';
+import { isApiCluster, type ClusterConfig, type NodeConfig } from '../../core/config';
 import { CancelledError, describeError } from '../../core/errors';
 import { BackupRunningError, StaleLockError } from '../../core/engine/errors';
 import { runBackup, type BackupRequest } from '../../core/engine/runBackup';
@@ -14,6 +14,7 @@ import type { BackupRecord } from '../../core/history/record';
 import type { StepName } from '../../core/progress';
 import type { Services } from '../services';
 import type { BackupTreeProvider, UcpNode } from '../tree/provider';
+import { apiBackupNow, pickBackupWay } from './apiBackupNow';
 import { pickCluster, pickManager } from './pick';
 import { revealFile } from './details';
 
@@ -108,6 +109,12 @@ export async function backupNow(services: Services, tree: BackupTreeProvider, ar
   }
   cluster ??= await pickCluster(services);
   if (!cluster) return undefined;
+  // Reached through UCP's API: UCP runs the backup (a cluster with SSH nodes too asks which way).
+  if (isApiCluster(cluster) && !node) {
+    const way = cluster.nodes.length === 0 ? 'api' : await pickBackupWay(cluster);
+    if (!way) return undefined;
+    if (way === 'api') return apiBackupNow(services, tree, cluster);
+  }
   if (!node) {
     const m = await pickManager(services, cluster);
     if (!m) return undefined;

@@ -13,6 +13,7 @@ import { describeError } from '../../core/errors';
 import { SessionPool } from '../../core/ssh/sessionPool';
 import { buildNode, defaultKnownHostsFile, parseSshTarget, planClusterRemoval, removeClusterFromFile, type SettingScope } from '../clusterEdits';
 import { showError } from '../log';
+import { addApiCluster, pickClusterAccess } from './apiCluster';
 import type { Services } from '../services';
 import type { BackupTreeProvider, UcpNode } from '../tree/provider';
 import { nodePresentation } from '../tree/presentation';
@@ -81,6 +82,9 @@ export async function addCluster(services: Services, tree: BackupTreeProvider): 
     !v.trim() ? 'Required.' : existing.includes(v.trim()) ? 'A cluster of that name exists.' : undefined,
   );
   if (!name) return undefined;
+  const access = await pickClusterAccess(name.trim());
+  if (!access) return undefined;
+  if (access !== 'ssh') return addApiCluster(services, tree, name.trim(), access);
   const node = await askNode(name.trim());
   if (!node) return undefined;
   const cluster: ClusterConfig = { name: name.trim(), nodes: [node] };
@@ -143,6 +147,8 @@ export async function removeCluster(services: Services, tree: BackupTreeProvider
   }
   services.log.info(`Cluster ${entry.cluster.name} removed from ${where}.`);
   await services.passphrases.forget(entry.cluster.name);
+  const othersOnUrl = entries.some((e) => e !== entry && !!entry.cluster.ucpUrl && e.cluster.ucpUrl === entry.cluster.ucpUrl);
+  await services.api.forget(entry.cluster, othersOnUrl);
   for (const n of entry.cluster.nodes) services.pool.forget(n);
   tree.refresh();
 }

@@ -3,13 +3,15 @@
  * Loading and errors are tree items too: the admin never sees a silent empty list.
  */
 import * as vscode from 'vscode';
-import type { ClusterConfig } from '../../core/config';
+import { isApiCluster, type ClusterConfig } from '../../core/config';
 import type { ClusterStatus } from '../../core/docker/discovery';
 import { describeError } from '../../core/errors';
 import type { BackupRecord, MalformedRecord } from '../../core/history/record';
 import type { Services } from '../services';
+import { apiClusterRow, loadApiClusterBackups } from '../api/apiBackupList';
+import { mergedBackupPresentation } from '../api/apiPresentation';
 import { loadBackupHistory } from './backupList';
-import { DEFAULT_MAX_BACKUPS_SHOWN, anyInProgress, backupPresentation, capBackups, moreLabel, nodePresentation, type Presentation } from './presentation';
+import { DEFAULT_MAX_BACKUPS_SHOWN, anyInProgress, capBackups, moreLabel, nodePresentation, type Presentation } from './presentation';
 
 export type UcpNode =
   | { kind: 'cluster'; cluster: ClusterConfig }
@@ -103,7 +105,7 @@ export class BackupTreeProvider implements vscode.TreeDataProvider<UcpNode>, vsc
         return item;
       }
       case 'backup': {
-        const p = backupPresentation(node.record);
+        const p = mergedBackupPresentation(node.record);
         const item = this.itemFrom(p, `backup:${node.cluster.name}:${node.record.id}`, vscode.TreeItemCollapsibleState.None);
         item.command = { command: 'ucpBackup.showDetails', title: 'Show Backup Details', arguments: [node] };
         return item;
@@ -188,6 +190,8 @@ export class BackupTreeProvider implements vscode.TreeDataProvider<UcpNode>, vsc
   }
 
   private clusterChildren(cluster: ClusterConfig): UcpNode[] {
+    // Reached through the UCP API only: nothing to discover over SSH.
+    if (cluster.nodes.length === 0) return [{ kind: 'message', id: `api:${cluster.name}`, ...apiClusterRow(cluster) }, { kind: 'backups', cluster }];
     const load = this.load(this.discovery, cluster.name, () => this.services.discover(cluster));
     const backups: UcpNode = { kind: 'backups', cluster };
     if (load.state === 'loading') {
@@ -213,7 +217,7 @@ export class BackupTreeProvider implements vscode.TreeDataProvider<UcpNode>, vsc
   }
 
   private backupChildren(cluster: ClusterConfig): UcpNode[] {
-    const load = this.load(this.backups, cluster.name, async () => {
+    const sshLoad = async () => {
       // Cluster records live on the managers; local-file records also on this machine.
       let docker;
       let note: string | undefined;
@@ -225,7 +229,9 @@ export class BackupTreeProvider implements vscode.TreeDataProvider<UcpNode>, vsc
       }
       const { records, malformed } = await loadBackupHistory(cluster, docker, (level, line) => this.services.log[level](`Tree: ${line}`));
       return { records, malformed, note };
-    });
+    };
+    // An API cluster lists UCP's records, merged with the SSH history when it has nodes too.
+    const load = this.load(this.backups, cluster.name, () => (isApiCluster(cluster) ? loadApiClusterBackups(this.services, cluster, cluster.nodes.length ? sshLoad : undefined) : sshLoad()));
     if (load.state === 'loading') return [{ kind: 'message', id: `loading-backups:${cluster.name}`, label: 'Loading backups…', icon: 'loading~spin' }];
     if (load.state === 'error') {
       return [{ kind: 'message', id: `error-backups:${cluster.name}`, label: 'Cannot list backups', detail: describeError(load.error), icon: 'error', color: 'errorForeground', command: { command: 'ucpBackup.refresh', title: 'Retry' } }];
