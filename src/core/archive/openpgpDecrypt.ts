@@ -26,6 +26,12 @@ export interface DecryptInfo {
   compression?: string;
   /** The passphrase passed the quick check (RFC 4880 §5.13): later failures are damage. */
   passphraseChecked?: boolean;
+  /**
+   * The session key, derived here for the OpenPGP.js fallback (never reported): given the
+   * passphrase, OpenPGP.js builds the whole iterated S2K input in one buffer (gpg's count is
+   * up to 65 MB, twice for 256-bit keys: ~190 MiB peak RSS for a tiny archive).
+   */
+  sessionKey?: { data: Uint8Array; algorithm: string };
 }
 
 /** Internal signal: this message needs OpenPGP.js. Raised before any plaintext is emitted. */
@@ -77,10 +83,14 @@ async function sessionKey(skesks: Buffer[], passphrase: string, info: DecryptInf
   info.cipher = CIPHER_NAMES[algo] ?? `cipher ${algo}`;
   const s2k = parseS2k(p, 2);
   const kekCipher = fastCipher(algo);
+  const esk = s2k ? p.subarray(s2k.end) : Buffer.alloc(0);
+  if (s2k && !kekCipher && esk.length === 0 && OPENPGPJS_KEY_LENGTHS[algo]) {
+    // CAST5, Blowfish, Twofish: OpenSSL lacks them, but the key is the S2K output itself.
+    info.sessionKey = { data: deriveKey(s2k.spec, passphrase, OPENPGPJS_KEY_LENGTHS[algo]), algorithm: OPENPGPJS_NAMES[algo] };
+  }
   if (!s2k || !kekCipher) throw new NeedsOpenPgpJs('S2K or cipher');
   const kek = deriveKey(s2k.spec, passphrase, kekCipher.keyLen);
-  const esk = p.subarray(s2k.end);
-  if (esk.length === 0) return { cipher: kekCipher, key: kek };
+  if (esk.length === 0) return handOver(info, algo, { cipher: kekCipher, key: kek });
   const dec = new CfbDecryptor(kekCipher, kek);
   const plain = Buffer.concat([...dec.update(esk), dec.final()]);
   const sessionAlgo = plain[0];
@@ -89,9 +99,23 @@ async function sessionKey(skesks: Buffer[], passphrase: string, info: DecryptInf
   // A wrong passphrase decrypts the session key to noise: an unknown algorithm or a wrong length.
   if (!name) throw new WrongPassphraseError();
   info.cipher = name;
-  if (!cipher) throw new NeedsOpenPgpJs(`session cipher ${name}`);
+  if (!cipher) {
+    const len = OPENPGPJS_KEY_LENGTHS[sessionAlgo];
+    if (len && plain.length === 1 + len) info.sessionKey = { data: Buffer.from(plain.subarray(1)), algorithm: OPENPGPJS_NAMES[sessionAlgo] };
+    throw new NeedsOpenPgpJs(`session cipher ${name}`);
+  }
   if (plain.length !== 1 + cipher.keyLen) throw new WrongPassphraseError();
-  return { cipher, key: plain.subarray(1) };
+  return handOver(info, sessionAlgo, { cipher, key: plain.subarray(1) });
+}
+
+/** OpenPGP.js's names (openpgp.enums.symmetric) and key sizes of the ciphers it decrypts. */
+const OPENPGPJS_NAMES: Record<number, string> = { 2: 'tripledes', 3: 'cast5', 4: 'blowfish', 7: 'aes128', 8: 'aes192', 9: 'aes256', 10: 'twofish' };
+const OPENPGPJS_KEY_LENGTHS: Record<number, number> = { 3: 16, 4: 16, 10: 32 };
+
+/** Keeps the session key for OpenPGP.js, in case the data inside needs it (bzip2 …). */
+function handOver(info: DecryptInfo, algo: number, k: { cipher: CipherInfo; key: Buffer }): { cipher: CipherInfo; key: Buffer } {
+  if (OPENPGPJS_NAMES[algo]) info.sessionKey = { data: Buffer.from(k.key), algorithm: OPENPGPJS_NAMES[algo] };
+  return k;
 }
 
 /** Small pieces are gathered up to this size: OpenSSL and the XOR are much faster on big blocks. */

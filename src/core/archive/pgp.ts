@@ -33,7 +33,11 @@ export async function encryptStream(input: Readable, passphrase: string): Promis
  * first and a failed check ("Modification detected") errors the stream at its end:
  * callers must not act on the plaintext before the stream ended cleanly.
  */
-export async function decryptStream(input: Readable, passphrase: string, options: { armored?: boolean } = {}): Promise<Readable> {
+export async function decryptStream(
+  input: Readable,
+  passphrase: string,
+  options: { armored?: boolean; sessionKey?: { data: Uint8Array; algorithm: string } } = {},
+): Promise<Readable> {
   // Loaded only here: a backup never needs OpenPGP.js (its load costs time and memory).
   const openpgp = await import('openpgp');
   const web = ReadableStream.from(input) as unknown as ReadableStream<Uint8Array>;
@@ -49,7 +53,9 @@ export async function decryptStream(input: Readable, passphrase: string, options
   try {
     ({ data: decrypted } = (await openpgp.decrypt({
       message,
-      passwords: [passphrase],
+      // A session key derived by our S2K (openpgpDecrypt.ts) spares OpenPGP.js's, which holds
+      // the whole iterated input (up to 65 MB per pass) in memory.
+      ...(options.sessionKey ? { sessionKeys: options.sessionKey as OpenPgp.SessionKey } : { passwords: [passphrase] }),
       format: 'binary',
       config: { allowUnauthenticatedStream: true },
     })) as unknown as { data: ReadableStream<Uint8Array> });

@@ -104,7 +104,7 @@ async function readOnce(
     try {
       const watch = new StallWatch(OPENPGPJS_STALL_MS, () =>
         new CorruptArchiveError('OpenPGP.js stopped before the end of the data: the passphrase is wrong or the archive is damaged.'));
-      plaintext = watch.guard(await watch.race(decryptStream(Readable.from(watch.track(binary)), passphrase)));
+      plaintext = watch.guard(await watch.race(decryptStream(Readable.from(watch.track(binary)), passphrase, { sessionKey: info.sessionKey })));
     } catch (err) {
       // OpenPGP.js reads the first packets before it returns: damage there is found here.
       if (!(err instanceof IntegrityError || err instanceof CorruptArchiveError)) throw err;
