@@ -61,3 +61,24 @@ export { displayName, safeText } from '../core/verify/safeName';
 export function isZeroTime(iso: string | undefined): boolean {
   return !iso || iso.startsWith('0001-01-01');
 }
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * A time as the admin reads it: local, "2024-05-01 13:55" (sortable, never cut to a date alone);
+ * `seconds` adds ":07". Empty for Go's zero time or an unparseable value.
+ */
+export function formatLocalTime(iso: string | undefined, seconds = false): string {
+  if (isZeroTime(iso)) return '';
+  const d = new Date(iso!);
+  if (!Number.isFinite(d.getTime())) return '';
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}${seconds ? `:${pad(d.getSeconds())}` : ''}`;
+}
+
+/** The same instant in UTC, for hovers: "2024-05-01 11:55:07 UTC". */
+export function formatUtcTime(iso: string | undefined): string {
+  if (isZeroTime(iso)) return '';
+  const d = new Date(iso!);
+  if (!Number.isFinite(d.getTime())) return '';
+  return d.toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
+}

@@ -12,6 +12,8 @@ export const COMMAND_IDS = [
   'ucpBackup.breakLock',
   'ucpBackup.showLog',
   'ucpBackup.refresh',
+  'ucpBackup.forgetBackup',
+  'ucpBackup.clearFailed',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

@@ -7,6 +7,7 @@ import { COMMAND_IDS, type CommandId } from './commandIds';
 import { backupNow } from './flows/backupNow';
 import { addCluster, removeCluster } from './flows/clusters';
 import type { BackupViews } from './flows/details';
+import { clearFailedRecords, forgetBackup } from './flows/records';
 import { breakStaleLock, compare, download, forgetPassphrase, remove } from './flows/manage';
 import { showError } from './log';
 import type { Services } from './services';
@@ -27,6 +28,8 @@ export function registerCommands(services: Services, tree: BackupTreeProvider, v
     'ucpBackup.breakLock': (arg?: UcpNode) => breakStaleLock(services, tree, arg),
     'ucpBackup.showLog': () => services.log.show(),
     'ucpBackup.refresh': (arg?: UcpNode) => (arg?.kind === 'backups' ? tree.refreshBackups() : tree.refresh()),
+    'ucpBackup.forgetBackup': (arg?: UcpNode) => forgetBackup(services, tree, arg),
+    'ucpBackup.clearFailed': (arg?: UcpNode) => clearFailedRecords(services, tree, arg),
   };
   return COMMAND_IDS.map((id) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {

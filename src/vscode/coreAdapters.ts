@@ -5,6 +5,8 @@
  */
 import type Docker from 'dockerode';
 import { deleteBackupFiles, downloadHostFile } from '../core/docker/hostFiles';
+import { removeClusterRecord } from '../core/history/clusterHistory';
+import { LocalHistory } from '../core/history/localHistory';
 import type { BackupRecord } from '../core/history/record';
 import type { ProgressSink } from '../core/progress';
 
@@ -20,4 +22,10 @@ export function downloadBackup(docker: Docker, record: BackupRecord, localPath: 
 /** Removes the archive, its log and the record (cluster + local history). */
 export function deleteBackup(docker: Docker | undefined, record: BackupRecord): Promise<void> {
   return deleteBackupFiles(docker, record);
+}
+
+/** Removes only the record (cluster + local history), never a file: Forget Backup, Clear Failed Records. */
+export async function forgetRecord(docker: Docker | undefined, record: BackupRecord): Promise<void> {
+  if (docker) await removeClusterRecord(docker, record.id);
+  await new LocalHistory().remove(record.id);
 }

@@ -42,7 +42,7 @@ test('the cluster settings cannot come from a workspace, and untrusted workspace
 
 test('tree row menus: a backup\'s commands are offered on backup rows only, never on the "Backups" group row', () => {
   // Every contextValue the tree sets (provider.ts, presentation.ts backupContextValue).
-  const rows = ['cluster', 'node', 'backups', 'more', 'message', 'backup.inProgress', 'backup.failed', 'backup.success.local', 'backup.success.remote'];
+  const rows = ['cluster', 'node', 'backups', 'more', 'message', 'backup.inProgress', 'backup.failed', 'backup.success.local', 'backup.success.remote', 'backup.missing'];
   const offeredOn = (when: string): string[] =>
     rows.filter((row) => {
       const eq = /viewItem == (\S+)/.exec(when);
@@ -51,8 +51,12 @@ test('tree row menus: a backup\'s commands are offered on backup rows only, neve
     });
   const items = pkg.contributes.menus['view/item/context'] as { command: string; when: string }[];
   const on = (command: string) => [...new Set(items.filter((i) => i.command === command).flatMap((i) => offeredOn(i.when)))].sort();
-  assert.deepEqual(on('ucpBackup.showDetails'), ['backup.failed', 'backup.inProgress', 'backup.success.local', 'backup.success.remote']);
+  assert.deepEqual(on('ucpBackup.showDetails'), ['backup.failed', 'backup.inProgress', 'backup.missing', 'backup.success.local', 'backup.success.remote']);
   for (const command of ['ucpBackup.showDetails', 'ucpBackup.verify', 'ucpBackup.download', 'ucpBackup.compare', 'ucpBackup.delete']) {
     assert.ok(!on(command).includes('backups'), `${command} is not offered on the Backups group row`);
   }
+  // A backup whose file is gone: details and Forget, nothing that needs the file.
+  assert.deepEqual(on('ucpBackup.forgetBackup'), ['backup.missing']);
+  for (const command of ['ucpBackup.verify', 'ucpBackup.download', 'ucpBackup.compare', 'ucpBackup.delete']) assert.ok(!on(command).includes('backup.missing'), `${command} is not offered on a backup whose file is missing`);
+  assert.deepEqual(on('ucpBackup.clearFailed'), ['backups', 'cluster']);
 });

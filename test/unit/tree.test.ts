@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { ManagerStatus } from '../../src/core/docker/discovery';
 import type { BackupRecord } from '../../src/core/history/record';
 import { INTERRUPTED_ERROR, isInterrupted, markInterrupted, RECONCILE_GRACE_MS } from '../../src/core/history/reconcile';
+import { formatLocalTime } from '../../src/shared/format';
 import { backupPresentation, engineLine, nodePresentation, sortBackups, anyInProgress, capBackups, moreLabel, DEFAULT_MAX_BACKUPS_SHOWN } from '../../src/vscode/tree/presentation';
 
 const NOW = Date.parse('2024-05-01T12:00:00Z');
@@ -72,18 +73,18 @@ test('the node tooltip says which engine a backup there would use, and why', () 
 
 test('a successful encrypted backup shows relative time, size, lock and node; exact time in the tooltip', () => {
   const p = backupPresentation(record({}), NOW);
-  assert.equal(p.label, 'backup1.tar');
-  assert.equal(p.description, '5 minutes ago · 5.0 MiB · 🔒 · manager1');
+  assert.equal(p.label, formatLocalTime('2024-05-01T11:55:00Z'), 'the local time is the label (never cut off)');
+  assert.equal(p.description, 'backup1.tar · 5 minutes ago · 5.0 MiB · 🔒 · manager1');
   assert.equal(p.icon, 'check');
   assert.equal(p.contextValue, 'backup.success.remote');
-  assert.match(p.tooltip, /Created: 2024-05-01T11:55:00Z/);
+  assert.match(p.tooltip, /Created: .* \(2024-05-01 11:55:00 UTC\)/);
   assert.equal(backupPresentation(record({ location: 'local', encrypted: false }), NOW).contextValue, 'backup.success.local');
 });
 
 test('a failed backup shows its short error; a running one spins', () => {
   const failed = backupPresentation(record({ backupState: 'FAILED', shortError: 'another backup is running', completed_at: '0001-01-01T00:00:00Z' }), NOW);
-  assert.match(failed.description, /^FAILED: another backup is running · /);
-  assert.equal(failed.icon, 'error');
+  assert.match(failed.description, /^not started: another backup was running · backup1\.tar · /);
+  assert.equal(failed.icon, 'circle-slash', 'a refusal is not a red failure');
   assert.equal(failed.contextValue, 'backup.failed');
   assert.doesNotMatch(failed.tooltip, /Completed/);
   const running = backupPresentation(record({ backupState: 'IN_PROGRESS' }), NOW);
@@ -109,7 +110,7 @@ test('every context value the tree produces is matched by a package.json menu', 
       const re = /viewItem =~ \/(.+)\//.exec(w);
       return re ? new RegExp(re[1]).test(value) : false;
     });
-  for (const v of ['cluster', 'node', 'backup.success.local', 'backup.success.remote', 'backup.failed', 'backup.inProgress']) {
+  for (const v of ['cluster', 'node', 'backup.success.local', 'backup.success.remote', 'backup.failed', 'backup.inProgress', 'backup.missing']) {
     assert.ok(matchesSome(v), `no menu for ${v}`);
   }
   // Backing up is offered only on nodes that can be backed up.
@@ -165,7 +166,7 @@ test('a record stuck IN_PROGRESS whose run holds no lock shows as interrupted, n
   assert.equal(shown.shortError, INTERRUPTED_ERROR);
   const p = backupPresentation(shown, NOW);
   assert.equal(p.icon, 'error');
-  assert.match(p.description, /^FAILED: interrupted: the run ended without finishing · /);
+  assert.match(p.description, /^FAILED: interrupted: the run ended without finishing · backup1\.tar · /);
   assert.equal(p.contextValue, 'backup.failed', 'it can be deleted like any failed backup');
   // Another backup holds the lock: this one's run is still gone.
   assert.equal(isInterrupted(stuck, { backupId: 'someone-else' }, NOW), true);

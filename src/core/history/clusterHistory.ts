@@ -12,6 +12,20 @@ export const RECORD_PREFIX = 'ucp-backup.record.';
 const KIND_LABEL = 'com.ucp-backup.kind';
 const RECORD_LABEL = 'com.ucp-backup.record';
 
+/**
+ * UCP_BACKUP_HISTORY_SCOPE keeps a second, separate history in the same swarm: `npm run demo`
+ * shares the sandbox swarm with the test suite, and shows its own records, never the tests'.
+ * Unset (every real use): the cluster's one history. Scoped records are other configs
+ * (`ucp-backup.record.<scope>.<id>`, kind `record.<scope>`), so neither list sees the other's.
+ */
+export function historyScope(env: NodeJS.ProcessEnv = process.env): string {
+  const scope = env.UCP_BACKUP_HISTORY_SCOPE ?? '';
+  if (scope && !/^[a-z0-9][a-z0-9-]{0,31}$/.test(scope)) throw new Error(`UCP_BACKUP_HISTORY_SCOPE must be a short lowercase name (a-z, 0-9, -), not ${JSON.stringify(scope)}.`);
+  return scope;
+}
+const recordKind = () => (historyScope() ? `record.${historyScope()}` : 'record');
+const configName = (id: string) => (historyScope() ? `${RECORD_PREFIX}${historyScope()}.${id}` : RECORD_PREFIX + id);
+
 interface ConfigInfo {
   ID: string;
   Version: { Index: number };
@@ -60,8 +74,8 @@ export async function createClusterRecord(docker: Docker, record: BackupRecord):
       await docker.createConfig({
         _query: {},
         _body: {
-          Name: RECORD_PREFIX + record.id,
-          Labels: { [KIND_LABEL]: 'record', [RECORD_LABEL]: JSON.stringify(record) },
+          Name: configName(record.id),
+          Labels: { [KIND_LABEL]: recordKind(), [RECORD_LABEL]: JSON.stringify(record) },
           Data: Buffer.from(JSON.stringify(record)).toString('base64'),
         },
       });
@@ -79,7 +93,7 @@ export async function updateClusterRecord(docker: Docker, record: BackupRecord):
 
 async function updateOnce(docker: Docker, record: BackupRecord): Promise<void> {
   for (let attempt = 0; ; attempt++) {
-    const cfg = docker.getConfig(RECORD_PREFIX + record.id);
+    const cfg = docker.getConfig(configName(record.id));
     const info = (await cfg.inspect()) as ConfigInfo;
     const Labels = { ...(info.Spec.Labels ?? {}), [RECORD_LABEL]: JSON.stringify(record) };
     try {
@@ -94,7 +108,7 @@ async function updateOnce(docker: Docker, record: BackupRecord): Promise<void> {
 
 /** Every record in the swarm, and the ones that are not records in shape (never used, reported). */
 export async function readClusterHistory(docker: Docker): Promise<{ records: BackupRecord[]; malformed: MalformedRecord[] }> {
-  const list = (await docker.listConfigs({ filters: { label: [`${KIND_LABEL}=record`] } })) as unknown as ConfigInfo[];
+  const list = (await docker.listConfigs({ filters: { label: [`${KIND_LABEL}=${recordKind()}`] } })) as unknown as ConfigInfo[];
   const records: BackupRecord[] = [];
   const malformed: MalformedRecord[] = [];
   for (const c of list) {
@@ -111,7 +125,7 @@ export async function listClusterRecords(docker: Docker): Promise<BackupRecord[]
 
 export async function getClusterRecord(docker: Docker, id: string): Promise<BackupRecord | undefined> {
   try {
-    const r = parseRecord((await docker.getConfig(RECORD_PREFIX + id).inspect()) as ConfigInfo);
+    const r = parseRecord((await docker.getConfig(configName(id)).inspect()) as ConfigInfo);
     return 'record' in r ? r.record : undefined;
   } catch (err) {
     if (statusCode(err) === 404) return undefined;
@@ -122,7 +136,7 @@ export async function getClusterRecord(docker: Docker, id: string): Promise<Back
 /** Drops a record (Delete Backup); a record already gone is not an error. */
 export async function removeClusterRecord(docker: Docker, id: string): Promise<void> {
   try {
-    await docker.getConfig(RECORD_PREFIX + id).remove();
+    await docker.getConfig(configName(id)).remove();
   } catch (err) {
     if (statusCode(err) !== 404) throw err;
   }

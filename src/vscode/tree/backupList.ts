@@ -4,6 +4,8 @@
  * (reconcile.ts); then the merged history, newest first. Without a manager only local records
  * are listed, as they are (no lock to judge them by).
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type Docker from 'dockerode';
 import type { ClusterConfig } from '../../core/config';
 import { describeError } from '../../core/errors';
@@ -12,7 +14,7 @@ import { LocalHistory } from '../../core/history/localHistory';
 import type { BackupRecord, MalformedRecord } from '../../core/history/record';
 import { markInterrupted, reconcileInterrupted } from '../../core/history/reconcile';
 import { readLock } from '../../core/lock/clusterLock';
-import { sortBackups } from './presentation';
+import { sortBackups, type BackupFacts } from './presentation';
 
 export async function loadBackupList(cluster: ClusterConfig, docker: Docker | undefined, log: (level: 'info' | 'warn', line: string) => void = () => undefined, local = new LocalHistory()): Promise<BackupRecord[]> {
   return (await loadBackupHistory(cluster, docker, log, local)).records;
@@ -32,4 +34,13 @@ export async function loadBackupHistory(cluster: ClusterConfig, docker: Docker |
   const { records, malformed } = await listHistory(cluster, docker, local);
   for (const m of malformed) log('warn', `Skipped a malformed backup record: ${m.source}: ${m.problem}`);
   return { records: sortBackups(markInterrupted(records, lock)), malformed };
+}
+
+/**
+ * What this machine can tell about a record at once: a local SUCCESS archive that is no longer
+ * at its path (moved or deleted by hand). A host-path file is only looked at when opened.
+ */
+export function localFileFacts(r: BackupRecord): BackupFacts {
+  if (r.location !== 'local' || r.backupState !== 'SUCCESS' || !r.fileName) return {};
+  return existsSync(join(r.backupPath, r.fileName)) ? {} : { fileMissing: true };
 }

@@ -4,7 +4,6 @@
  */
 import type { ManagerStatus } from '../../core/docker/discovery';
 import type { BackupRecord } from '../../core/history/record';
-import { formatRelative, formatSize, isZeroTime } from '../../shared/format';
 
 export interface Presentation {
   label: string;
@@ -90,43 +89,7 @@ export function nodePresentation(m: ManagerStatus, engine: 'auto' | 'builtin' | 
   return { label: m.name, description, tooltip, icon: look.icon, color: look.color, contextValue };
 }
 
-export function backupContextValue(r: BackupRecord): string {
-  if (r.backupState === 'IN_PROGRESS') return 'backup.inProgress';
-  if (r.backupState === 'FAILED') return 'backup.failed';
-  return r.location === 'local' ? 'backup.success.local' : 'backup.success.remote';
-}
-
-export function backupPresentation(r: BackupRecord, now: number = Date.now()): Presentation {
-  const parts: string[] = [];
-  if (r.backupState === 'FAILED') parts.push(`FAILED: ${r.shortError || 'no error recorded'}`);
-  else if (r.backupState === 'IN_PROGRESS') parts.push('in progress');
-  parts.push(formatRelative(r.created_at, now));
-  if (r.size !== undefined && r.backupState === 'SUCCESS') parts.push(formatSize(r.size));
-  if (r.encrypted) parts.push('🔒');
-  if (r.nodeLocation) parts.push(r.nodeLocation);
-  const where = r.location === 'local' ? `Local file: ${r.backupPath}/${r.fileName}` : `On ${r.nodeLocation}: ${r.backupPath}/${r.fileName}`;
-  const tooltip = [
-    `${r.fileName || r.id} — ${r.backupState}`,
-    `Created: ${r.created_at}`,
-    isZeroTime(r.completed_at) ? '' : `Completed: ${r.completed_at}`,
-    where,
-    r.encrypted ? 'Encrypted with a passphrase' : 'Not encrypted',
-    r.size !== undefined ? `Size: ${formatSize(r.size)} (${r.size} bytes)` : '',
-    r.sha256 ? `SHA-256: ${r.sha256}` : '',
-    r.ucpVersion ? `UCP ${r.ucpVersion}` : '',
-    r.shortError ? `Error: ${r.shortError}` : '',
-    `ID: ${r.id}`,
-  ]
-    .filter(Boolean)
-    .join('\n');
-  const look =
-    r.backupState === 'IN_PROGRESS'
-      ? { icon: 'sync~spin', color: undefined }
-      : r.backupState === 'FAILED'
-        ? { icon: 'error', color: 'errorForeground' }
-        : { icon: 'check', color: 'charts.green' };
-  return { label: r.fileName || r.id, description: parts.filter(Boolean).join(' · '), tooltip, ...look, contextValue: backupContextValue(r) };
-}
+export { backupContextValue, backupKind, withBackupFacts, backupPresentation, failureAdvice, type BackupFacts, type BackupKind } from './backupPresentation';
 
 /** Newest first (the issue); ties by id so the order is stable between refreshes. */
 export function sortBackups(records: readonly BackupRecord[]): BackupRecord[] {

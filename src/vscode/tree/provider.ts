@@ -10,8 +10,8 @@ import type { BackupRecord, MalformedRecord } from '../../core/history/record';
 import type { Services } from '../services';
 import { apiClusterRow, loadApiClusterBackups } from '../api/apiBackupList';
 import { mergedBackupPresentation } from '../api/apiPresentation';
-import { loadBackupHistory } from './backupList';
-import { DEFAULT_MAX_BACKUPS_SHOWN, anyInProgress, capBackups, moreLabel, nodePresentation, type Presentation } from './presentation';
+import { loadBackupHistory, localFileFacts } from './backupList';
+import { DEFAULT_MAX_BACKUPS_SHOWN, anyInProgress, capBackups, moreLabel, nodePresentation, withBackupFacts, type Presentation } from './presentation';
 
 export type UcpNode =
   | { kind: 'cluster'; cluster: ClusterConfig }
@@ -105,7 +105,7 @@ export class BackupTreeProvider implements vscode.TreeDataProvider<UcpNode>, vsc
         return item;
       }
       case 'backup': {
-        const p = mergedBackupPresentation(node.record);
+        const p = withBackupFacts(mergedBackupPresentation(node.record), node.record, localFileFacts(node.record));
         const item = this.itemFrom(p, `backup:${node.cluster.name}:${node.record.id}`, vscode.TreeItemCollapsibleState.None);
         item.command = { command: 'ucpBackup.showDetails', title: 'Show Backup Details', arguments: [node] };
         return item;
