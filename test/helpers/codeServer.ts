@@ -425,11 +425,15 @@ export class CodeServerSession {
     return this.treeRows().filter({ hasText: text }).first();
   }
 
-  /** The tree row whose label (not description) is exactly `label`. */
+  /**
+   * The tree row whose label is exactly `label`, or a backup row of that file name: a backup's
+   * label is its local time and its description "[state · ]<file name> · <age> · …".
+   */
   treeRowByLabel(label: string): Locator {
-    return this.treeRows()
-      .filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) })
-      .first();
+    const text = label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const byLabel = this.page.locator('.label-name', { hasText: new RegExp(`^${text}$`) });
+    const byFileName = this.page.locator('.label-description', { hasText: new RegExp(`(^|· )${text}( ·|$)`) });
+    return this.treeRows().filter({ has: byLabel.or(byFileName) }).first();
   }
 
   /** Expands a collapsed tree row (clicking its twistie) and leaves an expanded one alone. */
