@@ -3,13 +3,15 @@
  * restore` into a throwaway data dir, then a one-member etcd on it, bound to 127.0.0.1 only,
  * asked over its JSON gateway (`/health`, `/v3/maintenance/status`, `/v3/kv/range`).
  * etcd 3.5+ moved restore and status to `etcdutl`; Debian's 3.4 has them in `etcdctl`.
- * The member is SIGKILLed in `finally`: it holds a throwaway copy, nothing to flush.
+ * The member is SIGKILLed in `finally`: it holds a throwaway copy, nothing to flush; and it
+ * dies with us when we are killed (tiedProcess.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { CancelledError, UcpError } from '../errors';
+import { spawnTied } from './tiedProcess';
 
 export class EtcdNotInstalledError extends UcpError {
   constructor(missing: string) {
@@ -85,16 +87,15 @@ function clusterFlags(r: Restored): string[] {
 /** One member on the restored dir, listening on 127.0.0.1 only; resolves once it answers /health. */
 export async function startMember(tools: EtcdTools, r: Restored, signal?: AbortSignal): Promise<Member> {
   const { clientUrl, peerUrl } = r;
-  const child = spawn(tools.etcd, [...clusterFlags(r), '--data-dir', r.dataDir, '--listen-client-urls', clientUrl, '--advertise-client-urls', clientUrl, '--listen-peer-urls', peerUrl, '--logger', 'zap', '--log-outputs', 'stderr'], {
+  // Tied to us: a SIGKILLed CLI must not leave it serving the decrypted store.
+  const tied = spawnTied(tools.etcd, [...clusterFlags(r), '--data-dir', r.dataDir, '--listen-client-urls', clientUrl, '--advertise-client-urls', clientUrl, '--listen-peer-urls', peerUrl, '--logger', 'zap', '--log-outputs', 'stderr'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  const { child } = tied;
   const log = tail(child);
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   child.once('error', () => undefined); // reported by waitHealthy as "exited before answering"
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  };
+  const stop = () => tied.kill();
   try {
     await waitHealthy(clientUrl, child, exited, log, signal);
     return { clientUrl, stop };
@@ -152,10 +153,15 @@ export async function memberFigures(clientUrl: string, signal?: AbortSignal): Pr
     // The next page starts just after the last key.
     from = Buffer.concat([Buffer.from(kvs[kvs.length - 1].key, 'base64'), Buffer.from([0])]);
   }
+  return { version: status.version, revision, keys, prefixes: prefixList(counts) };
+}
+
+/** Keys per top-level prefix, most first; past MAX_PREFIXES the rest as one row. */
+export function prefixList(counts: Map<string, number>): MemberFigures['prefixes'] {
   const sorted = [...counts].map(([prefix, n]) => ({ prefix, keys: n })).sort((a, b) => b.keys - a.keys || a.prefix.localeCompare(b.prefix));
   const prefixes = sorted.slice(0, MAX_PREFIXES);
   if (sorted.length > MAX_PREFIXES) prefixes.push({ prefix: `(${sorted.length - MAX_PREFIXES} other prefixes)`, keys: sorted.slice(MAX_PREFIXES).reduce((s, p) => s + p.keys, 0) });
-  return { version: status.version, revision, keys, prefixes };
+  return prefixes;
 }
 
 /** "/registry/pods/x" → "/registry"; "foo/bar" → "foo"; "foo" → "foo". */
@@ -175,7 +181,7 @@ async function post(base: string, path: string, body: unknown, signal?: AbortSig
 
 function run(cmd: string, args: string[], signal?: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ETCDCTL_API: '3' }, signal, killSignal: 'SIGKILL' });
+    const { child } = spawnTied(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ETCDCTL_API: '3' }, signal });
     let out = '';
     const log = tail(child);
     child.stdout!.on('data', (d) => (out += d));
