@@ -5,11 +5,12 @@
  * Exit: 0 VALID, 1 INVALID (the report says why), 2 usage or I/O error (wrong passphrase too).
  */
 import type { CliCommand, CliIO } from './common';
-import { loadCluster, parse, printJson, readPassphrase } from './common';
+import { loadCluster, parse, readPassphrase } from './common';
+import { StreamedListing } from './verifyListing';
 import { ConfigError } from '../core/errors';
 import { findNode } from '../core/config';
 import { verifyBackup, type VerifyOptions } from '../core/verify/verify';
-import type { EntryInfo, VerifyReport } from '../core/verify/report';
+import type { VerifyReport } from '../core/verify/report';
 import { displayName, safeText } from '../core/verify/safeName';
 
 const HELP = `Usage: ucp-backup verify FILE|- [--passphrase-file FILE|-] [--json] [--list] [--sha256] [--cluster-version V]
@@ -53,17 +54,40 @@ export const command: CliCommand = async (argv, io, signal) => {
   if (fromStdin && passFile === '-') {
     throw new ConfigError('The backup and the passphrase cannot both come from stdin.', 'Give the passphrase with --passphrase-file FILE when the backup is piped in with "-".');
   }
+  const listing = values.json ? new StreamedListing(io, 'json') : values.list ? new StreamedListing(io, 'lines') : undefined;
   const options: VerifyOptions = {
     // Asked only when the archive turns out to be encrypted.
     passphrase: passFile ? () => readPassphrase(passFile, io) : undefined,
     clusterVersion: values['cluster-version'],
     signal,
-    maxEntriesInReport: values.list || values.json ? Number.MAX_SAFE_INTEGER : 10_000,
+    // --list and --json stream every entry as it passes (verifyListing.ts); the report keeps none.
+    maxEntriesInReport: listing ? 0 : 10_000,
+    onListed: listing?.add,
     // One more pass over the bytes each: only when asked.
     fileSha256: values.sha256,
     hashEntries: values.sha256 ? true : undefined,
   };
 
+  let report: VerifyReport;
+  try {
+    report = await readReport(values, positionals, remote, fromStdin, io, options);
+  } catch (err) {
+    listing?.fail(safeText(err instanceof Error ? err.message : String(err)));
+    throw err;
+  }
+  listing?.finish(report);
+  if (!values.json) printReport(io, report);
+  return report.verdict === 'VALID' ? 0 : 1;
+};
+
+async function readReport(
+  values: { config?: string; cluster?: string; node?: string; remote?: string; 'accept-new-host-keys'?: boolean },
+  positionals: string[],
+  remote: boolean,
+  fromStdin: boolean,
+  io: CliIO,
+  options: VerifyOptions,
+): Promise<VerifyReport> {
   let report: VerifyReport;
   if (remote) {
     const cluster = await loadCluster(values.config, values.cluster);
@@ -80,37 +104,15 @@ export const command: CliCommand = async (argv, io, signal) => {
     // Streamed in one pass like any source: stdin cannot be read twice (input.ts).
     report = await verifyBackup({ kind: 'stream', label: 'stdin', open: async () => io.stdin as AsyncIterable<Buffer> }, options);
   } else report = await verifyBackup({ kind: 'file', path: positionals[0] }, options);
+  return report;
+}
 
-  if (values.json) printJson(io, report);
-  else printReport(io, report, !!values.list);
-  return report.verdict === 'VALID' ? 0 : 1;
-};
-
-export function printReport(io: CliIO, r: VerifyReport, list: boolean): void {
+export function printReport(io: CliIO, r: VerifyReport): void {
   // Names are escaped once where they enter a line; safeText leaves those alone and catches the rest.
   const w = (s: string) => io.stdout.write(safeText(s) + '\n');
-  if (list) for (const e of r.entries) w(entryLine(e));
   const how = r.encrypted ? `OpenPGP ${r.cipher ?? ''}${r.compression ? `, compression ${r.compression}` : ''}` : 'plain tar';
   w(`${displayName(r.source)}: ${r.verdict}`);
   w(`  ${r.entryCount} entries, ${r.tarBytes} bytes of tar, ${how}${r.ucpVersion ? `, UCP ${r.ucpVersion}` : ''}`);
   if (r.sha256) w(`  SHA-256 ${r.sha256}`);
   for (const c of r.checks) w(`  ${c.pass ? 'ok  ' : 'FAIL'} ${c.title}: ${c.reason}`);
-}
-
-/** Like `tar --list --verbose`, with the name made safe for a terminal. */
-export function entryLine(e: EntryInfo): string {
-  const owner = `${e.uname ? displayName(e.uname) : e.uid}/${e.gname ? displayName(e.gname) : e.gid}`;
-  const link = e.linkname ? ` -> ${displayName(e.linkname)}` : '';
-  return `${typeChar(e.type)}${modeString(e.mode)} ${owner.padEnd(15)} ${String(e.size).padStart(10)} ${e.mtime.slice(0, 16).replace('T', ' ')} ${displayName(e.name)}${link}`;
-}
-
-function typeChar(t: EntryInfo['type']): string {
-  return ({ directory: 'd', symlink: 'l', hardlink: 'h', char: 'c', block: 'b', fifo: 'p' } as Record<string, string>)[t] ?? '-';
-}
-
-function modeString(mode: number): string {
-  const bits = 'rwxrwxrwx';
-  let s = '';
-  for (let i = 0; i < 9; i++) s += mode & (1 << (8 - i)) ? bits[i] : '-';
-  return s;
 }

@@ -8,6 +8,7 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { bundleCli, gpgEncrypt, makeTar, passFile, runMeasured, tempDir } from '../helpers/archives';
+import { manyEntriesTar, runMeasuredWithStdin } from '../helpers/hostileArchives';
 
 const LIMIT_MIB = 128;
 const dir = tempDir('ucp-verify-bounds-');
@@ -46,3 +47,30 @@ test('a wrong passphrase for a Twofish archive is still told as one (the session
   assert.match(r.stderr, /passphrase does not decrypt/);
 });
 
+
+/** Before the listing was streamed: 144 MiB plain, 274 MiB --list, 337 MiB --json, growing with the count. */
+const MANY = 200_000;
+for (const mode of ['plain', '--list', '--json'] as const) {
+  test(`${MANY.toLocaleString('en-US')} tiny entries piped in (verify - ${mode === 'plain' ? '' : mode}): peak RSS under 128 MiB, listing complete`, async (t) => {
+    const args = ['verify', '-', ...(mode === 'plain' ? [] : [mode])];
+    const r = await runMeasuredWithStdin(cli, args, manyEntriesTar(MANY), mode !== 'plain');
+    assert.equal(r.code, 1, r.stderr); // not a UCP backup (no key.pem), but read to the end
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+    if (mode === '--json') {
+      const report = JSON.parse(r.stdout) as { entries: { name: string; sha256?: string }[]; entryCount: number; truncatedListing: boolean; checks: { id: string; pass: boolean }[] };
+      assert.equal(report.entryCount, MANY);
+      assert.equal(report.entries.length, MANY);
+      assert.equal(report.truncatedListing, false);
+      assert.equal(report.entries[MANY - 1].name, `./d/f${MANY - 1}`);
+      assert.match(report.entries[7].sha256 ?? '', /^ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb$/); // sha256("a")
+      assert.ok(report.checks.find((c) => c.id === 'tar')?.pass);
+    } else if (mode === '--list') {
+      const lines = r.stdout.split('\n');
+      assert.equal(lines.filter((l) => l.startsWith('-rw-r--r-- ')).length, MANY);
+      assert.match(lines[MANY - 1], /\.\/d\/f199999$/);
+      assert.match(r.stdout, new RegExp(`${MANY} entries`));
+    } else assert.match(r.stdout, new RegExp(`${MANY} entries`));
+    t.diagnostic(`${mode}: peak RSS ${r.peakRssMiB.toFixed(1)} MiB, ${r.stdoutBytes} bytes out`);
+    assert.ok(r.peakRssMiB > 0 && r.peakRssMiB <= LIMIT_MIB, `peak RSS ${r.peakRssMiB.toFixed(1)} MiB`);
+  });
+}

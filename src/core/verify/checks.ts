@@ -2,9 +2,9 @@
 import type { UcpError } from '../errors';
 import type { DecryptInfo } from '../archive/openpgpDecrypt';
 import type { TarScanner } from '../archive/tarScanner';
-import { EntryCollector, KEY_PEM } from './entryCollector';
+import { EntryCollector, KEY_PEM, MAX_INDEXED } from './entryCollector';
 import type { Check } from './report';
-import { displayName, normalizeEntryName, safeText } from './safeName';
+import { displayName, safeText } from './safeName';
 import { restorableOn } from './ucpVersion';
 
 /** "In a valid backup file, 27 or more files are displayed in the list" (spec, Verify a UCP backup). */
@@ -25,7 +25,7 @@ export function buildChecks(x: {
   const add = (id: Check['id'], title: string, pass: boolean, reason: string) => checks.push({ id, title: safeText(title), pass, reason: safeText(reason) });
 
   add('entries', `${MIN_ENTRIES} or more entries`, tar.entries >= MIN_ENTRIES, `${tar.entries} entries (directories count)${tar.entries >= MIN_ENTRIES ? '' : `; a UCP backup has at least ${MIN_ENTRIES}`}`);
-  const key = c.seen.get(normalizeEntryName(KEY_PEM));
+  const key = c.keyPem;
   add('keyPem', `${KEY_PEM} present`, !!key && key.type === 'file', key ? (key.type === 'file' ? `present, ${key.size} bytes` : `present but a ${key.type}, not a file`) : 'missing: the UCP controller TLS key is not in the archive');
 
   if (x.encrypted) {
@@ -41,7 +41,7 @@ export function buildChecks(x: {
   const manifestTitle = c.hashEntries ? 'Manifest SHA-256s match' : 'Manifest entries and sizes match';
   if (manifest) {
     if ('error' in manifest) add('manifest', manifestTitle, false, `${displayName(manifest.name)}: ${manifest.error}`);
-    else if (c.indexOverflow) add('manifest', manifestTitle, false, 'too many entries to compare with the manifest');
+    else if (c.indexOverflow) add('manifest', manifestTitle, false, `more than ${MAX_INDEXED.toLocaleString('en-US')} entries (or names longer than verify keeps): too many to compare with the manifest`);
     else add('manifest', manifestTitle, manifest.pass, manifest.reason);
   }
 

@@ -2,7 +2,7 @@
  * Watches tar entries go by: lists them (bounded), hashes regular files, and keeps the few
  * small entries the checks need (manifest, container inspect documents, etcd snapshot head).
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash as oneShot, type Hash } from 'node:crypto';
 import type { EntryObserver, TarHeader } from '../archive/tarScanner';
 import { EtcdSnapshotObserver, ETCD_SNAPSHOT } from './etcdSnapshot';
 import { checkManifest, MANIFEST_ENTRY, parseManifest, type SeenEntry } from './manifest';
@@ -10,20 +10,36 @@ import type { EntryInfo, ManifestSummary } from './report';
 import { normalizeEntryName, unsafeNameReason } from './safeName';
 import { UCP_CONTAINER_JSON, versionFromInspect, type FoundVersion } from './ucpVersion';
 
-/** Names kept for the manifest and key.pem checks; beyond this the archive cannot be a UCP backup we could check in full. */
-const MAX_INDEXED = 500_000;
+/**
+ * Names kept for the manifest check. A manifest is read only up to MAX_CAPTURE (8 MiB, about
+ * 40,000 entries as our engine writes them), so more names could not be compared anyway;
+ * the character budget bounds what hostile long names (up to 1 MiB each) can make us keep.
+ */
+export const MAX_INDEXED = 20_000;
+const MAX_INDEXED_CHARS = 8 * 1024 * 1024;
 const MAX_CAPTURE = 8 * 1024 * 1024;
 const MAX_UNSAFE_LISTED = 20;
+/** Characters of names kept in the report's listing, whatever maxListed says (hostile long names). */
+const MAX_LISTED_CHARS = 16 * 1024 * 1024;
+/** Unsafe names are kept this long for the check's reason (it shows five). */
+const MAX_UNSAFE_NAME = 1024;
 
 export const KEY_PEM = './ucp-controller-server-certs/key.pem';
+const KEY_PEM_KEY = normalizeEntryName(KEY_PEM);
 
 const HASHED_TYPES = new Set(['file', 'contiguous', 'sparse']);
 
 export class EntryCollector {
   readonly listed: EntryInfo[] = [];
-  /** Normalized name → size and hash, for the manifest check and `diff`. */
+  /** Normalized name → size and hash, for the manifest check (at most MAX_INDEXED). */
   readonly seen = new Map<string, SeenEntry & { type: string }>();
   indexOverflow = false;
+  /** The last ./ucp-controller-server-certs/key.pem entry (kept apart from the bounded index). */
+  keyPem?: { type: string; size: number };
+  private listedChars = 0;
+  private indexedChars = 0;
+  /** The entry whose data is passing, to hand to onListed when it ends (or the archive does). */
+  private pending?: EntryInfo;
   readonly unsafe: { name: string; reason: string }[] = [];
   unsafeCount = 0;
   readonly etcd: { name: string; observer: EtcdSnapshotObserver }[] = [];
@@ -34,7 +50,20 @@ export class EntryCollector {
   constructor(
     private readonly maxListed: number,
     readonly hashEntries = true,
+    /** Sees every entry once, in archive order, when it is complete (its SHA-256 known): a streamed listing. */
+    private readonly onListed?: (e: EntryInfo) => void,
   ) {}
+
+  /** The archive ended (perhaps inside an entry's data): that entry is listed as it is. */
+  finish(): void {
+    this.done(this.pending);
+  }
+
+  private done(info: EntryInfo | undefined): void {
+    if (!info || info !== this.pending) return;
+    this.pending = undefined;
+    this.onListed?.(info);
+  }
 
   onEntry(h: TarHeader): EntryObserver | undefined {
     const info: EntryInfo = {
@@ -49,30 +78,63 @@ export class EntryCollector {
       mtime: isoTime(h.mtime),
       linkname: h.linkname,
     };
-    if (this.listed.length < this.maxListed) this.listed.push(info);
+    this.done(this.pending);
+    this.pending = info;
+    const chars = h.name.length + (h.linkname?.length ?? 0);
+    if (this.listed.length < this.maxListed && this.listedChars + chars <= MAX_LISTED_CHARS) {
+      this.listed.push(info);
+      this.listedChars += chars;
+    }
     const key = normalizeEntryName(h.name);
     const seen: SeenEntry & { type: string } = { size: h.size, type: h.type };
-    if (this.seen.size < MAX_INDEXED) this.seen.set(key, seen);
-    else this.indexOverflow = true;
+    if (key === KEY_PEM_KEY) this.keyPem = seen;
+    if (this.seen.has(key) || (this.seen.size < MAX_INDEXED && this.indexedChars + key.length <= MAX_INDEXED_CHARS)) {
+      if (!this.seen.has(key)) this.indexedChars += key.length;
+      this.seen.set(key, seen);
+    } else this.indexOverflow = true;
     const linkReason = h.type === 'hardlink' && h.linkname ? unsafeNameReason(h.linkname) : undefined;
     const reason = unsafeNameReason(h.name) ?? (linkReason && `hard link target ${linkReason}`);
     if (reason) {
       this.unsafeCount++;
-      if (this.unsafe.length < MAX_UNSAFE_LISTED) this.unsafe.push({ name: h.name, reason });
+      const name = h.name.length > MAX_UNSAFE_NAME ? `${h.name.slice(0, MAX_UNSAFE_NAME)}… (${h.name.length} characters)` : h.name;
+      if (this.unsafe.length < MAX_UNSAFE_LISTED) this.unsafe.push({ name, reason });
     }
-    if (!HASHED_TYPES.has(h.type)) return undefined;
+    if (!HASHED_TYPES.has(h.type)) return this.doneNow(info);
 
     const extra = this.extraObserver(h);
-    if (!this.hashEntries) return extra;
-    const hash = createHash('sha256');
-    return {
+    if (!this.hashEntries) return extra ? this.listedAtEnd(info, extra) : this.doneNow(info);
+    // Most entries of a big listing arrive in one piece: hashed in one call, no Hash object. A
+    // Hash per entry holds native memory the GC does not see, and RSS grew with the count.
+    let hash: Hash | undefined;
+    let only: Buffer | undefined;
+    return this.listedAtEnd(info, {
       data(chunk) {
-        hash.update(chunk);
+        if (hash) hash.update(chunk);
+        else if (!only) only = Buffer.from(chunk); // a copy: read buffers are reused (readAhead.ts)
+        else {
+          hash = createHash('sha256').update(only).update(chunk);
+          only = undefined;
+        }
         extra?.data(chunk);
       },
       end() {
-        info.sha256 = seen.sha256 = hash.digest('hex');
+        info.sha256 = seen.sha256 = hash ? hash.digest('hex') : oneShotSha256(only ?? EMPTY);
         extra?.end();
+      },
+    });
+  }
+
+  private doneNow(info: EntryInfo): undefined {
+    this.done(info);
+    return undefined;
+  }
+
+  private listedAtEnd(info: EntryInfo, o: EntryObserver): EntryObserver {
+    return {
+      data: (chunk) => o.data(chunk),
+      end: () => {
+        o.end();
+        this.done(info);
       },
     };
   }
@@ -121,6 +183,12 @@ export class EntryCollector {
     const preferred = this.versions.find((v) => /ucp-(controller|proxy)\.json/.test(v.from));
     return preferred ?? this.versions[0];
   }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function oneShotSha256(data: Buffer): string {
+  return oneShot('sha256', data, 'hex');
 }
 
 function isoTime(seconds: number): string {

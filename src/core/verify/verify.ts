@@ -19,7 +19,7 @@ import { TarScanner, type EntryObserver, type TarHeader } from '../archive/tarSc
 import { EntryCollector } from './entryCollector';
 import { buildChecks } from './checks';
 import { HashingTap, openInput, peek, Replay, type VerifySource } from './input';
-import type { VerifyReport } from './report';
+import type { EntryInfo, VerifyReport } from './report';
 
 export { SourceReadError, type VerifySource } from './input';
 
@@ -32,6 +32,11 @@ export interface VerifyOptions {
   onProgress?: ProgressSink;
   /** Entries listed in the report (all are still counted and checked). Default 10,000. */
   maxEntriesInReport?: number;
+  /**
+   * Sees every entry once, in archive order, as soon as it is complete (with its SHA-256 when
+   * hashed): the CLI streams `--list` and `--json` from here instead of keeping the listing.
+   */
+  onListed?: (e: EntryInfo) => void;
   /**
    * SHA-256 of every regular entry (for `diff` and the manifest's per-entry hashes). Default:
    * only for plain tar. In an encrypted archive the MDC (SHA-1 over every plaintext byte)
@@ -114,7 +119,7 @@ async function readOnce(
     }
   }
 
-  const collector = new EntryCollector(options.maxEntriesInReport ?? 10_000, options.hashEntries ?? !encrypted);
+  const collector = new EntryCollector(options.maxEntriesInReport ?? 10_000, options.hashEntries ?? !encrypted, options.onListed);
   const tar = new TarScanner((h) => both(collector.onEntry(h), options.onEntry?.(h)));
   let tarBytes = 0;
   try {
@@ -133,6 +138,7 @@ async function readOnce(
   }
   if (encrypted && !decryptError) decryptError = await afterMessage(framing);
   tar.end();
+  collector.finish();
   await tap.drain(); // the byte count and file hash cover every byte, also after the OpenPGP data
 
   const checks = buildChecks({ encrypted, info, tar, collector, decryptError, clusterVersion: options.clusterVersion });
