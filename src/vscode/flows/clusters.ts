@@ -8,12 +8,13 @@ import { homedir } from 'node:os';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DEFAULT_DOCKER_SOCKET, type ClusterConfig, type NodeConfig } from '../../core/config';
-import { discoverCluster } from '../../core/docker/discovery';
+import { discoverCluster, type ClusterStatus } from '../../core/docker/discovery';
 import { describeError } from '../../core/errors';
 import { SessionPool } from '../../core/ssh/sessionPool';
 import { buildNode, defaultKnownHostsFile, parseSshTarget, planClusterRemoval, removeClusterFromFile, type SettingScope } from '../clusterEdits';
 import { showError } from '../log';
 import { addApiCluster, pickClusterAccess } from './apiCluster';
+import { clusterOfSwarm, managersToAsk, nameByHostname, nodeForManager } from './addClusterChecks';
 import type { Services } from '../services';
 import type { BackupTreeProvider, UcpNode } from '../tree/provider';
 import { nodePresentation } from '../tree/presentation';
@@ -24,6 +25,43 @@ export const SAVE_ANYWAY = 'Save Anyway';
 export const REMOVE_BUTTON = 'Remove';
 export const KNOWN_HOSTS_DEFAULT = 'Default known_hosts';
 export const KNOWN_HOSTS_OTHER = 'Other known_hosts file…';
+
+export const SAME_SWARM = (other: string) => `This swarm is already configured as cluster ${other}.`;
+
+/**
+ * After a good connection test: refuses a swarm that is already a configured cluster (its
+ * backups would be listed twice), names the node by its hostname, and asks for the SSH
+ * endpoint of each manager the swarm lists that did not answer on the first node's settings.
+ */
+async function checkedSwarm(services: Services, cluster: ClusterConfig, status: ClusterStatus): Promise<boolean> {
+  const known: ClusterStatus[] = [];
+  for (const c of services.clusters()) {
+    if (c.nodes.length === 0) continue; // reached through the UCP API only: no swarm ID to compare
+    const s = services.statusCache.get(c.name) ?? (await services.discover(c).catch(() => undefined));
+    if (s) known.push(s);
+  }
+  const other = clusterOfSwarm(status.swarmId, known);
+  if (other) {
+    services.log.warn(`Add cluster ${cluster.name}: refused, swarm ${status.swarmId} is cluster ${other}.`);
+    await vscode.window.showErrorMessage(SAME_SWARM(other), { modal: true, detail: `Swarm ID ${status.swarmId}. Its backups would be listed twice; add more managers to ${other} in the settings instead.` });
+    return false;
+  }
+  const seed = cluster.nodes[0];
+  const mine = status.managers.find((m) => m.nodeConfig === seed);
+  cluster.nodes[0] = nameByHostname(seed, mine?.hostname);
+  for (const m of managersToAsk(status)) {
+    const seedPort = seed.port ?? 22;
+    const answer = await input(
+      `SSH endpoint of ${m.hostname ?? m.name}`,
+      `The swarm lists this manager at ${m.address}; it did not answer on SSH port ${seedPort}. Give its [user@]host[:port], or press Escape to leave it out.`,
+      `${m.address}:${seedPort}`,
+      (v) => (parseSshTarget(v) ? undefined : 'Give host, user@host or user@host:port.'),
+    );
+    const target = answer === undefined ? undefined : parseSshTarget(answer);
+    if (target) cluster.nodes.push(nodeForManager(cluster.nodes[0], m, target));
+  }
+  return true;
+}
 
 const SCOPE_TARGET: Record<SettingScope, vscode.ConfigurationTarget> = {
   globalValue: vscode.ConfigurationTarget.Global,
@@ -93,9 +131,10 @@ export async function addCluster(services: Services, tree: BackupTreeProvider): 
   const pool = new SessionPool(services.pool.options);
   let verdict: string;
   let ok = false;
+  let status: ClusterStatus | undefined;
   try {
-    const status = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Testing the connection to ${node.host}…` }, () => discoverCluster(cluster, pool));
-    const mine = status.managers.find((m) => m.nodeConfig);
+    status = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Testing the connection to ${node.host}…` }, () => discoverCluster(cluster, pool));
+    const mine = status.managers.find((m) => m.nodeConfig && !m.discoveredVia);
     ok = mine?.state === 'ok';
     verdict = mine ? `${mine.name}: ${nodePresentation(mine).description}${mine.error ? ` — ${mine.error}` : ''}` : 'no answer';
     if (ok) verdict += ` (${status.managers.length} manager${status.managers.length === 1 ? '' : 's'} in the swarm)`;
@@ -105,6 +144,7 @@ export async function addCluster(services: Services, tree: BackupTreeProvider): 
     pool.closeAll();
   }
   services.log.info(`Add cluster ${cluster.name}: connection test: ${verdict}`);
+  if (ok && status && !(await checkedSwarm(services, cluster, status))) return undefined;
   if (!ok) {
     const again = await vscode.window.showWarningMessage(`The connection test failed: ${verdict}`, { modal: true, detail: 'Save the cluster anyway and fix it later in the settings?' }, SAVE_ANYWAY);
     if (again !== SAVE_ANYWAY) return undefined;

@@ -24,7 +24,9 @@ export function nodeKind(m: ManagerStatus): NodeKind {
     case 'ok':
       return m.leader || m.reachability === 'leader' ? 'leader' : 'reachable';
     case 'unreachable':
-      return 'unreachable';
+      // Found in the swarm and healthy there, only not reached over SSH with the guessed
+      // settings: not a red "unreachable" (the swarm says otherwise), just not connected.
+      return m.discoveredVia && m.reachability && m.reachability !== 'unreachable' ? 'notConnected' : 'unreachable';
     case 'no-ucp':
     case 'not-manager':
     case 'no-swarm':
@@ -46,7 +48,10 @@ const NODE_ICONS: Record<NodeKind, { icon: string; color?: string; text: string 
 function discoveredLine(m: ManagerStatus): string {
   if (!m.discoveredVia) return '';
   const at = m.nodeConfig ? ` at ${m.nodeConfig.host}${m.nodeConfig.port ? ':' + m.nodeConfig.port : ''}` : '';
-  return `Found in the swarm, not configured: reached${at} with ${m.discoveredVia}'s SSH settings`;
+  if (m.state === 'ok') return `Found in the swarm, not configured: reached${at} with ${m.discoveredVia}'s SSH settings`;
+  // Never "reached" for a node that was not: the guess was tried and failed.
+  const swarm = m.reachability && m.reachability !== 'unreachable' ? ` The swarm reports it ${m.reachability}.` : '';
+  return `Found in the swarm, not configured: tried${at} with ${m.discoveredVia}'s SSH settings, not reached.${swarm} Add it to the cluster's nodes with its own SSH port.`;
 }
 
 /**
