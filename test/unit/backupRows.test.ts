@@ -13,7 +13,7 @@ import type { BackupRecord } from '../../src/core/history/record';
 import { CANCELLED_ERROR, STOPPED_ERROR, WINDOW_CLOSED_ERROR } from '../../src/core/engine/runBackup';
 import { INTERRUPTED_ERROR } from '../../src/core/history/reconcile';
 import { formatLocalTime, formatUtcTime } from '../../src/shared/format';
-import { localFileFacts } from '../../src/vscode/tree/backupList';
+import { localFileFacts, markWrittenHere } from '../../src/vscode/tree/backupList';
 import { backupKind, backupPresentation, withBackupFacts } from '../../src/vscode/tree/presentation';
 
 const NOW = Date.parse('2024-05-01T12:00:00Z');
@@ -72,8 +72,11 @@ test('a local SUCCESS whose file is gone shows "file missing" with Forget; prese
   const dir = mkdtempSync(join(tmpdir(), 'ucp-rows-'));
   try {
     writeFileSync(join(dir, 'here.tar'), 'x');
-    const here = record({ location: 'local', backupPath: dir, fileName: 'here.tar' });
-    const gone = record({ location: 'local', backupPath: dir, fileName: 'gone.tar' });
+    const here = record({ id: 'here', location: 'local', backupPath: dir, fileName: 'here.tar' });
+    const gone = record({ id: 'gone', location: 'local', backupPath: dir, fileName: 'gone.tar' });
+    assert.deepEqual(localFileFacts(gone), {}, "another machine's local backup: its path means nothing here");
+    markWrittenHere(here.id);
+    markWrittenHere(gone.id);
     assert.deepEqual(localFileFacts(here), {});
     assert.deepEqual(localFileFacts(gone), { fileMissing: true });
     assert.deepEqual(localFileFacts(record({ location: 'host' })), {}, 'a host file is checked when opened');

@@ -2,6 +2,7 @@
  * Getting at a backup from the UI: its record, the node that holds a host-path archive, and
  * verifying it with the right passphrase (stored one first, then asked; retried once wrong).
  */
+import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import type Docker from 'dockerode';
 import { WrongPassphraseError } from '../../core/archive/errors';
@@ -54,7 +55,12 @@ export function labelOf(record: BackupRecord): string {
 
 export async function verifySourceFor(services: Services, cluster: ClusterConfig, record: BackupRecord): Promise<VerifySource> {
   if (record.backupState !== 'SUCCESS') throw new UcpError(`Backup ${record.fileName || record.id} is ${record.backupState}: there is no archive to verify.`, record.shortError || undefined);
-  if (record.location === 'local') return { kind: 'file', path: `${record.backupPath}/${record.fileName}` };
+  if (record.location === 'local') {
+    const path = `${record.backupPath}/${record.fileName}`;
+    // Said in words, never as a raw ENOENT: moved, deleted, or written on another machine.
+    if (!existsSync(path)) throw new UcpError(`The file of backup ${record.fileName} is not at ${path} on this machine: it was moved or deleted, or the backup was made on another machine.`, 'Put the file back there, or right-click the backup and choose "Forget Backup" to drop its record.');
+    return { kind: 'file', path };
+  }
   const docker = await dockerOfNode(services, cluster, record.nodeLocation);
   return { kind: 'stream', open: async () => (await openHostFile(docker, record)).stream, size: record.size, label: labelOf(record) };
 }

@@ -3,6 +3,7 @@
  * one: "Verify Backup" (explorer .tar, tree item, palette file picker) and "Show Backup Details".
  */
 import * as vscode from 'vscode';
+import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { CancelledError, describeError } from '../../core/errors';
 import { listBackups } from '../../core/history/backupHistory';
@@ -13,6 +14,7 @@ import type { PanelContent, PanelRef, ReportView } from '../../shared/protocol';
 import type { DetailsPanels, PanelSource } from '../panels/detailsPanel';
 import { toDiffView, toReportView } from '../panels/views';
 import type { Services } from '../services';
+import { localFileFacts } from '../tree/backupList';
 import type { UcpNode } from '../tree/provider';
 import { labelOf, loadRecord, verifySourceFor, verifyWithPassphrase } from './backupAccess';
 
@@ -72,6 +74,7 @@ export class BackupViews {
       // List the contents right away when no prompt is needed (not encrypted, or passphrase stored).
       autoVerify: async (content) => {
         const r = content.kind === 'details' ? content.record : undefined;
+        if (r && localFileFacts(r).fileMissing) return false; // the panel says the file is gone
         return !!r && r.backupState === 'SUCCESS' && (!r.encrypted || !!(await this.services.passphrases.stored(ref.cluster)));
       },
       revealFile: async () => {
@@ -176,12 +179,30 @@ export async function pickBackup(services: Services, title: string, filter: (r: 
   return vscode.window.showQuickPick(items, { title, matchOnDescription: true, matchOnDetail: true, ignoreFocusOut: true });
 }
 
+export const COPY_PATH = 'Copy Path';
+
+/**
+ * "Reveal File". A desktop opens the OS file manager; the browser (code-server, or a remote
+ * window) has none, so the file is revealed in the Explorer when it is in the workspace, else
+ * its path is offered for copying. A file that is gone says so instead of doing nothing.
+ */
 async function revealFile(path: string): Promise<void> {
   const uri = vscode.Uri.file(path);
-  // revealFileInOS needs a desktop; in the browser (code-server) reveal in the explorer when it is in the workspace.
+  if (!existsSync(path)) {
+    void vscode.window.showWarningMessage(`${path} is not there any more: it was moved or deleted.`);
+    return;
+  }
   if (vscode.env.uiKind === vscode.UIKind.Web || vscode.env.remoteName) {
-    if (vscode.workspace.getWorkspaceFolder(uri)) await vscode.commands.executeCommand('revealInExplorer', uri);
-    else void vscode.window.showInformationMessage(`The backup is at ${path}.`);
+    if (vscode.workspace.getWorkspaceFolder(uri)) {
+      await vscode.commands.executeCommand('workbench.view.explorer');
+      await vscode.commands.executeCommand('revealInExplorer', uri);
+      return;
+    }
+    const pick = await vscode.window.showInformationMessage(`The backup is at ${path} (outside the open folder; the browser has no file manager).`, COPY_PATH);
+    if (pick === COPY_PATH) {
+      await vscode.env.clipboard.writeText(path);
+      void vscode.window.showInformationMessage(`Copied ${path}.`);
+    }
     return;
   }
   await vscode.commands.executeCommand('revealFileInOS', uri);

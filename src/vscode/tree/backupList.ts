@@ -22,6 +22,7 @@ export async function loadBackupList(cluster: ClusterConfig, docker: Docker | un
 
 /** The list and the malformed records beside it (the tree shows those as warnings, never fails on them). */
 export async function loadBackupHistory(cluster: ClusterConfig, docker: Docker | undefined, log: (level: 'info' | 'warn', line: string) => void = () => undefined, local = new LocalHistory()): Promise<{ records: BackupRecord[]; malformed: MalformedRecord[] }> {
+  for (const r of await local.list(cluster.name).catch(() => [])) writtenHere.add(r.id);
   if (!docker) return { records: sortBackups(await listHistory(cluster, undefined, local).then((h) => h.records)), malformed: [] };
   // The lock is read before the records (see reconcile.ts), so the in-memory marking below
   // is right even when storing it failed (e.g. a manager refused the update).
@@ -37,10 +38,21 @@ export async function loadBackupHistory(cluster: ClusterConfig, docker: Docker |
 }
 
 /**
+ * Local-file backups recorded by this machine (its local history, read with each list): only
+ * their paths mean anything here; another admin's local backup is on their machine.
+ */
+const writtenHere = new Set<string>();
+
+/** For tests: a local record as this machine's own. */
+export function markWrittenHere(id: string): void {
+  writtenHere.add(id);
+}
+
+/**
  * What this machine can tell about a record at once: a local SUCCESS archive that is no longer
  * at its path (moved or deleted by hand). A host-path file is only looked at when opened.
  */
 export function localFileFacts(r: BackupRecord): BackupFacts {
-  if (r.location !== 'local' || r.backupState !== 'SUCCESS' || !r.fileName) return {};
+  if (r.location !== 'local' || r.backupState !== 'SUCCESS' || !r.fileName || !writtenHere.has(r.id)) return {};
   return existsSync(join(r.backupPath, r.fileName)) ? {} : { fileMissing: true };
 }
