@@ -27,21 +27,22 @@ function tree(extra: TreeOptions = {}): TreeOptions {
   return {
     etcdSnapshot: snap.data,
     manifest: true,
-    manifestFields: { etcd: { revision: snap.status.revision, totalKey: snap.status.totalKey, totalSize: snap.status.totalSize, hash: snap.status.hash }, authStore: { method: 'volume-copy', paused: true, pausedMs: 1200 } },
+    manifestFields: { etcd: { revision: snap.status.revision, totalKey: snap.status.totalKey, totalSize: snap.status.totalSize, hash: snap.status.hash, keys: 6 }, authStore: { method: 'volume-copy', paused: true, pausedMs: 1200 } },
     ...extra,
     replace: { ...pki, [`ucp-backup/${BACKUP_STAMP}/auth-store.tar.gz`]: volumeCopy, ...extra.replace },
   };
 }
 
 const row = (r: DrillReport, id: string) => r.checks.filter((c) => c.id === id);
-const leftovers = () => readdirSync(tmpdir()).filter((n) => n.startsWith('ucp-drill-') && !n.startsWith('ucp-drill-etcd-'));
-/** Processes whose command line names a drill temp dir: a member left running. */
+/** This process's drill dirs (named with its pid): other processes on the machine may be drilling too. */
+const leftovers = () => readdirSync(tmpdir()).filter((n) => n.startsWith(`ucp-drill-${process.pid}-`));
+/** Processes whose command line names one of our drill temp dirs: a member left running. */
 function drillProcesses(): string[] {
   const out: string[] = [];
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (/ucp-drill-(?!etcd-)/.test(cmd)) out.push(`${pid}: ${cmd.replace(/\0/g, ' ')}`);
+      if (cmd.includes(`ucp-drill-${process.pid}-`)) out.push(`${pid}: ${cmd.replace(/\0/g, ' ')}`);
     } catch {
       // gone meanwhile
     }
@@ -87,6 +88,18 @@ describe('restore drill with a local etcd', () => {
     const c = row(r, 'etcdManifest')[0];
     assert.equal(c.status, 'FAIL');
     assert.match(c.reason, new RegExp(`revision ${snap.status.revision}, recorded ${snap.status.revision + 1}`));
+  });
+
+  test('keys the live store held at the snapshot\'s revision (the built-in manifest) that the restored member does not serve: FAIL', async () => {
+    const good = await drill(makeTar(dir, tree()), { local: true });
+    assert.match(row(good, 'etcdManifest')[0].reason, /and the 6 keys the live store held equal the manifest's record/);
+    const t = tree();
+    t.manifestFields = { etcd: { ...(t.manifestFields!.etcd as object), keys: 7 } };
+    const r = await drill(makeTar(dir, t), { local: true });
+    const c = row(r, 'etcdManifest')[0];
+    assert.equal(c.status, 'FAIL');
+    assert.match(c.reason, new RegExp(`the restored member serves 6 keys; the live store held 7 at revision ${snap.status.revision}`));
+    assert.equal(r.verdict, 'FAIL');
   });
 
   test('an archive without the recorded figures (official engine, other tools) shows them without comparing', async () => {

@@ -3,6 +3,8 @@
  * verify/), with a third state. A drill can find what is not wrong yet but soon will be
  * (a certificate expiring in 10 days, another patch version): WARN, which does not fail.
  */
+import type { EntryInfo } from '../archive/entry';
+
 export type DrillStatus = 'PASS' | 'WARN' | 'FAIL';
 
 export type DrillCheckId = 'archive' | 'etcdRestore' | 'etcdMember' | 'etcdManifest' | 'certificate' | 'authStore' | 'version';
@@ -38,6 +40,16 @@ export interface DrillReport {
   verify?: { verdict: 'VALID' | 'INVALID'; entryCount: number; encrypted: boolean; cipher?: string };
   ucpVersion?: string;
   targetVersion?: string;
+  /** The manager whose UCP version is the target when none was given. */
+  targetFrom?: string;
+  /** The manager the etcd containers ran on (in-cluster mode). */
+  manager?: string;
+  /** The history record the result was kept in (CLI with --config). */
+  recordId?: string;
+  /** The archive did not open because the passphrase is wrong (a UI asks again). */
+  wrongPassphrase?: boolean;
+  /** The archive's entries, when asked for (DrillOptions.maxEntriesInReport). */
+  entries?: EntryInfo[];
   etcd?: EtcdFigures;
   authStore?: { kind: 'rethinkdb-dump' | 'volume-copy' | 'unknown'; entries: number; pausedMs?: number };
   checks: DrillCheck[];

@@ -7,8 +7,9 @@
 import { majorMinor } from '../verify/ucpVersion';
 import { check, type DrillCheck } from './report';
 
-export function versionCheck(backup: string | undefined, target: string | undefined): DrillCheck {
-  const title = target ? `Restorable on UCP ${target}` : 'UCP version';
+/** `from`: the manager whose version `target` is (none: the admin gave it). */
+export function versionCheck(backup: string | undefined, target: string | undefined, from?: string): DrillCheck {
+  const title = target ? `Restorable on UCP ${target}${from ? ` (${from})` : ''}` : 'UCP version';
   if (!backup) return check('version', title, 'FAIL', 'the backup\'s UCP version is not in the archive (no manifest, label or image tag)');
   if (!target) return check('version', title, 'PASS', `backup of UCP ${backup}; no --target-version given, so not compared`);
   const b = parse(backup);

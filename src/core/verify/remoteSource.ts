@@ -13,7 +13,7 @@ import type Docker from 'dockerode';
 import { UcpError } from '../errors';
 import { ByteReader } from '../archive/byteReader';
 import { createHelper, dockerMessage, removeQuietly, statusCode } from '../engine/dockerStreams';
-import { verifyBackup, type VerifyOptions } from './verify';
+import { verifyBackup, type VerifyOptions, type VerifySource } from './verify';
 import type { VerifyReport } from './report';
 
 export class RemoteBackupNotFoundError extends UcpError {
@@ -24,6 +24,11 @@ export class RemoteBackupNotFoundError extends UcpError {
 
 /** Verifies `hostPath` (an absolute file path on the node) as verifyBackup does a local file. */
 export async function verifyRemoteBackup(docker: Docker, nodeName: string, hostPath: string, options: VerifyOptions = {}): Promise<VerifyReport> {
+  return withRemoteSource(docker, nodeName, hostPath, options.signal, (source) => verifyBackup(source, options));
+}
+
+/** `use` gets `hostPath` as a one-read stream source (the restore drill reads it so too); the helper goes afterwards. */
+export async function withRemoteSource<T>(docker: Docker, nodeName: string, hostPath: string, signal: AbortSignal | undefined, use: (source: VerifySource & { kind: 'stream' }) => Promise<T>): Promise<T> {
   if (!posix.isAbsolute(hostPath) || hostPath.endsWith('/')) throw new RemoteBackupNotFoundError(hostPath, nodeName, 'give the absolute path of the backup file');
   const dir = posix.dirname(hostPath);
   const file = posix.basename(hostPath);
@@ -53,7 +58,7 @@ export async function verifyRemoteBackup(docker: Docker, nodeName: string, hostP
       open: async () => {
         let wrapped: Readable;
         try {
-          wrapped = (await container.getArchive({ path: `/backup/${file}`, abortSignal: options.signal } as { path: string })) as unknown as Readable;
+          wrapped = (await container.getArchive({ path: `/backup/${file}`, abortSignal: signal } as { path: string })) as unknown as Readable;
         } catch (err) {
           throw new RemoteBackupNotFoundError(hostPath, nodeName, statusCode(err) === 404 ? 'no such file' : dockerMessage(err));
         }
@@ -62,7 +67,7 @@ export async function verifyRemoteBackup(docker: Docker, nodeName: string, hostP
         return Readable.from(body, { objectMode: false });
       },
     };
-    return await verifyBackup(source, options);
+    return await use(source);
   } finally {
     await removeQuietly(helper);
   }
