@@ -33,6 +33,26 @@ export interface BackupRecord {
   cluster?: string;
   /** Set while this run has ucp-auth-store paused (before the pause, cleared after): what lets a later run undo a pause a crash left, and only that one. */
   authStorePaused?: boolean;
+  /** Where the run's time went, ms per phase in order (stepTimer.ts); on successful built-in and official runs. */
+  timingsMs?: Record<string, number>;
+  /** The last restore drill of this backup (drillResult.ts); absent: never drilled. */
+  lastDrill?: DrillSummary;
+}
+
+/** What the tree and details show of a backup's last restore drill. */
+export interface DrillSummary {
+  /** When it ended (ISO). */
+  at: string;
+  verdict: 'PASS' | 'WARN' | 'FAIL';
+  /** The rows that did not pass, "title: reason", each shortened. */
+  findings: string[];
+  /** The restored member's revision and key count. */
+  revision?: number;
+  keys?: number;
+  etcdVersion?: string;
+  /** The manager its etcd ran on, or "local" (--local). */
+  ranOn: string;
+  durationMs: number;
 }
 
 /** The spec's fields, in the spec's order (the webview header and API fixture use it). */
