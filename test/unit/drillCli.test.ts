@@ -56,11 +56,11 @@ test('an expired server certificate and a N+1 target: exit 1, --json names the f
   assert.equal(report.etcd.keys, 6);
 });
 
-test('without --local, or without etcd on PATH: exit 2 with one sentence saying what to do, no stack trace', async () => {
+test('without a manager (--config) or --local, or without etcd on PATH: exit 2 with one sentence saying what to do, no stack trace', async () => {
   const file = trees.get('expiring') ?? backup('expiring');
   const noLocal = await runCli(['drill', file, '--passphrase-file', pass]);
   assert.equal(noLocal.code, 2);
-  assert.match(noLocal.stderr, /^ucp-backup: The restore drill needs --local/);
+  assert.match(noLocal.stderr, /^ucp-backup: The restore drill needs a manager to restore the etcd snapshot on, or --local\. Give --config FILE \[--cluster NAME\] \[--node NODE\], or --local/);
   const noEtcd = await runCli(['drill', file, '--local', '--passphrase-file', pass], { env: { PATH: dir } });
   assert.equal(noEtcd.code, 2, noEtcd.stderr);
   assert.match(noEtcd.stderr, /^ucp-backup: --local needs etcd and etcdutl \(or etcdctl\) on PATH.*apt-get install etcd-server etcd-client/);
