@@ -38,7 +38,8 @@ export interface Manifest {
   engine: string;
   engineVersion: string;
   created: string;
-  etcd?: { revision: number; totalKey: number; totalSize: number; hash: number };
+  /** `snapshot status` of the snapshot, and `keys`: the live store's key count at its revision (the restore drill compares both). */
+  etcd?: { revision: number; totalKey: number; totalSize: number; hash: number; keys?: number };
   /** pausedMs: how long ucp-auth-store was paused for the copy, shown by the restore drill. */
   authStore: { method: 'volume-copy'; paused: boolean; pausedMs?: number };
   entries: { name: string; type: string; size: number; sha256?: string; mode: string; uid: number; gid: number }[];
@@ -96,7 +97,7 @@ export async function builtinBackup(ctx: EngineContext, sink: FileSink): Promise
     ctx.step('etcd', 'Taking an etcd snapshot in ucp-kv', AT.etcd, writer.dataBytes);
     const kv = docker.getContainer(findContainer(node, 'ucp-kv').id);
     const st = await etcdSnapshot(kv, ctx.runId, `${dir}etcd.backup.db`, writer, ctx.log, signal);
-    etcd = { revision: st.revision, totalKey: st.totalKey, totalSize: st.totalSize, hash: st.hash };
+    etcd = { revision: st.revision, totalKey: st.totalKey, totalSize: st.totalSize, hash: st.hash, keys: st.keys };
 
     ctx.step('rethinkdb', 'Backing up the auth store (ucp-auth-store is paused during the copy)', AT.rethinkdb, writer.dataBytes);
     const auth = docker.getContainer(findContainer(node, 'ucp-auth-store').id);

@@ -36,7 +36,19 @@ export async function removeStaleSnapshots(kv: Docker.Container, deadRunIds: str
   if (r.exitCode !== 0) throw new Error(r.stderr.trim() || `rm exit ${r.exitCode}`);
 }
 
-export async function etcdSnapshot(kv: Docker.Container, runId: string, entryName: string, writer: ArchiveWriter, log: (l: string) => void, signal?: AbortSignal): Promise<SnapshotStatus> {
+/**
+ * The live store's key count at the snapshot's revision (`get --rev`: no race with writes
+ * since), for the restore drill to compare with what the restored member serves. (totalKey
+ * of `snapshot status` counts every stored revision of every key, not the keys.) Undefined
+ * when etcd cannot say (compacted past it meanwhile): the drill then does not compare.
+ */
+async function liveKeysAt(kv: Docker.Container, flags: string[], env: string[], revision: number, signal?: AbortSignal): Promise<number | undefined> {
+  const r = await execShort(kv, ['etcdctl', ...flags, 'get', '', '--from-key', '--keys-only', '--count-only', `--rev=${revision}`, '-w', 'json'], { env, signal });
+  const count = r.exitCode === 0 ? Number((JSON.parse(r.stdout) as { count?: number }).count ?? 0) : NaN;
+  return Number.isSafeInteger(count) ? count : undefined;
+}
+
+export async function etcdSnapshot(kv: Docker.Container, runId: string, entryName: string, writer: ArchiveWriter, log: (l: string) => void, signal?: AbortSignal): Promise<SnapshotStatus & { keys?: number }> {
   const info = await kv.inspect();
   if (!info.State.Running || info.State.Restarting) throw new BackupStepError('etcd', 'ucp-kv is not running', 'Start ucp-kv (the UCP reconciler normally does) and retry.');
   const env = ['ETCDCTL_API=3'];
@@ -60,9 +72,11 @@ export async function etcdSnapshot(kv: Docker.Container, runId: string, entryNam
     if (st.exitCode !== 0) throw new BackupStepError('etcd', `etcdctl snapshot status rejects the snapshot: ${st.stderr.trim()}`);
     const status = JSON.parse(st.stdout) as SnapshotStatus;
     log(`etcd: snapshot status hash=${status.hash} revision=${status.revision} keys=${status.totalKey} size=${status.totalSize}`);
+    const keys = await liveKeysAt(kv, flags, env, status.revision, signal);
+    if (keys !== undefined) log(`etcd: the live store held ${keys} keys at revision ${status.revision}`);
     throwIfAborted(signal);
     await copySingleFile(kv, path, entryName, writer, signal);
-    return status;
+    return { ...status, keys };
   } finally {
     // Remove the snapshot (and etcdctl's ".part" temp) from the container even on failure/cancel.
     await execShort(kv, ['rm', '-f', path, `${path}.part`]).catch((err) => log(`etcd: could not remove ${path} in ucp-kv: ${dockerMessage(err)}`));
