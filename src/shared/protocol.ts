@@ -22,10 +22,15 @@ export interface CheckView {
   title: string;
   pass: boolean;
   reason: string;
+  /** A restore drill's third state (WARN passes); verify's checks have only `pass`. */
+  status?: 'PASS' | 'WARN' | 'FAIL';
 }
 
 export interface ReportView {
-  verdict: 'VALID' | 'INVALID';
+  /** VALID/INVALID: a verify report; PASS/WARN/FAIL: a restore drill's. */
+  verdict: 'VALID' | 'INVALID' | 'PASS' | 'WARN' | 'FAIL';
+  /** The heading ("Verify report" when absent). */
+  title?: string;
   /** What was verified: a file path or "<node>:<hostPath>". */
   source: string;
   encrypted: boolean;

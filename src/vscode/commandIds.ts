@@ -2,6 +2,7 @@
 export const COMMAND_IDS = [
   'ucpBackup.backupNow',
   'ucpBackup.verify',
+  'ucpBackup.drill',
   'ucpBackup.showDetails',
   'ucpBackup.download',
   'ucpBackup.delete',

@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { COMMAND_IDS, type CommandId } from './commandIds';
 import { backupNow } from './flows/backupNow';
+import { restoreDrill } from './flows/drill';
 import { addCluster, removeCluster } from './flows/clusters';
 import type { BackupViews } from './flows/details';
 import { clearFailedRecords, forgetBackup } from './flows/records';
@@ -18,6 +19,7 @@ export function registerCommands(services: Services, tree: BackupTreeProvider, v
   const handlers: Record<CommandId, (...args: any[]) => unknown> = {
     'ucpBackup.backupNow': (arg?: UcpNode) => backupNow(services, tree, arg),
     'ucpBackup.verify': (arg?: vscode.Uri | UcpNode) => views.verifyCommand(arg),
+    'ucpBackup.drill': (arg?: vscode.Uri | UcpNode) => restoreDrill(services, tree, views, arg),
     'ucpBackup.showDetails': (arg?: UcpNode) => views.showDetails(arg),
     'ucpBackup.download': (arg?: UcpNode) => download(services, arg),
     'ucpBackup.delete': (arg?: UcpNode) => remove(services, tree, arg),

@@ -14,7 +14,7 @@ import * as esbuild from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { webviewHtml } from '../../src/vscode/panels/html';
 import { SPEC_FIELDS } from '../../src/core/history/record';
-import type { EntryView, HostMessage, ReportView, WebviewMessage } from '../../src/shared/protocol';
+import type { BackupRecord, EntryView, HostMessage, ReportView, WebviewMessage } from '../../src/shared/protocol';
 
 const ROOT = join(__dirname, '..', '..');
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -184,13 +184,32 @@ describe('details webview in Chromium', () => {
     await postBigReport(page, 30, []);
     await page.locator('table.schema').waitFor();
     const fields = await page.locator('table.schema th[scope="row"]').allTextContents();
-    assert.deepEqual(fields, [...SPEC_FIELDS, 'size', 'sha256', 'ucpVersion', 'engine', 'engineReason']);
+    assert.deepEqual(fields, [...SPEC_FIELDS, 'size', 'sha256', 'ucpVersion', 'engine', 'engineReason', 'last restore drill']);
+    assert.match(await page.locator('table.schema tr[data-field="lastDrill"] td').innerText(), /^never drilled/);
     assert.equal(await page.locator('table.schema tr[data-field="nodeLocation"] td').innerText(), 'manager1');
     assert.equal(await page.locator('vscode-badge.verdict').innerText(), 'VALID');
     assert.equal(await page.locator('table.checks tr[data-check="key"] .check-result').innerText(), '✓ PASS');
     // vscode-elements rendered (shadow roots attached), nothing blocked by the CSP.
     assert.equal(await page.locator('#filter').evaluate((e) => e.shadowRoot !== null), true);
     assert.deepEqual(await page.evaluate(() => (globalThis as unknown as PageGlobals).__violations), []);
+    await page.close();
+  });
+
+  test('a restore drill report: its own heading and badge, WARN as a third state, the record\'s last drill in the header', async () => {
+    const page = await openPage();
+    const record = { id: 'd-1', encrypted: true, fileName: 'd.tar', logFileName: '', backupPath: '/backups', backupState: 'SUCCESS', nodeLocation: 'manager1', shortError: '', created_at: '2024-01-01T00:00:00Z', completed_at: '2024-01-01T00:01:00Z', lastDrill: { at: '2024-01-02T00:00:00Z', verdict: 'WARN', findings: ['WARN Server certificate: expires in 10 days'], revision: 42, keys: 31, ranOn: 'manager2', durationMs: 900 } } as BackupRecord;
+    const report: ReportView = {
+      verdict: 'WARN', title: 'Restore drill', source: '/backups/d.tar', encrypted: true, entryCount: 0, entries: [],
+      checks: [{ id: 'etcdRestore', title: 'etcd snapshot restores', pass: true, status: 'PASS', reason: 'revision 42' }, { id: 'certificate', title: 'Server certificate', pass: true, status: 'WARN', reason: 'expires in 10 days' }],
+    };
+    await post(page, { type: 'init', content: { kind: 'details', ref: { kind: 'backup', cluster: 'demo', id: 'd-1' }, record, report } });
+    await page.locator('#report-title').waitFor();
+    assert.match(await page.locator('#report-title').innerText(), /^Restore drill\s+WARN$/);
+    assert.equal(await page.locator('table.checks tr[data-check="certificate"] .check-result').innerText(), '⚠ WARN');
+    assert.equal(await page.locator('table.checks tr[data-check="certificate"]').getAttribute('class'), 'warn');
+    assert.equal(await page.locator('table.checks tr[data-check="etcdRestore"] .check-result').innerText(), '✓ PASS');
+    assert.equal(await page.locator('table.schema tr[data-field="lastDrill"] td').innerText(), 'WARN on 2024-01-02T00:00:00Z (etcd on manager2, revision 42, 31 keys) — WARN Server certificate: expires in 10 days');
+    assert.equal(await page.locator('table.schema tr.new-field').count(), 0, 'lastDrill is ours, not a field a newer UCP added');
     await page.close();
   });
 

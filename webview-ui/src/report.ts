@@ -7,20 +7,23 @@ export function renderVerdict(report: ReportView): HTMLElement {
   return badge;
 }
 
+const RESULT = { PASS: ['pass', 'passed', '✓ PASS'], WARN: ['warn', 'passed with a warning', '⚠ WARN'], FAIL: ['fail', 'failed', '✗ FAIL'] } as const;
+
 export function renderReport(report: ReportView): HTMLElement {
-  const checks = report.checks.map((c) =>
-    el(
+  const checks = report.checks.map((c) => {
+    const [cls, label, text] = RESULT[c.status ?? (c.pass ? 'PASS' : 'FAIL')];
+    return el(
       'tr',
-      { class: c.pass ? 'pass' : 'fail', attrs: { 'data-check': c.id } },
-      el('td', { class: 'check-result', attrs: { 'aria-label': c.pass ? 'passed' : 'failed' } }, c.pass ? '✓ PASS' : '✗ FAIL'),
+      { class: cls, attrs: { 'data-check': c.id } },
+      el('td', { class: 'check-result', attrs: { 'aria-label': label } }, text),
       el('th', { attrs: { scope: 'row' } }, c.title),
       el('td', { class: 'reason' }, c.reason),
-    ),
-  );
+    );
+  });
   return el(
     'section',
     { class: 'report', attrs: { 'aria-labelledby': 'report-title' } },
-    el('h2', { id: 'report-title' }, 'Verify report ', renderVerdict(report)),
+    el('h2', { id: 'report-title' }, `${report.title ?? 'Verify report'} `, renderVerdict(report)),
     el('p', { class: 'muted' }, `${report.source} · ${report.entryCount.toLocaleString('en-US')} entries · ${report.encrypted ? 'encrypted' : 'not encrypted'}`),
     el(
       'table',

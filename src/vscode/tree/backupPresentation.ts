@@ -3,7 +3,8 @@
  * used to hide it); the file name, state and age follow in the description; the tooltip has
  * the exact local and UTC times and, for what did not succeed, what to do. Pure, unit-tested.
  */
-import type { BackupRecord } from '../../core/history/record';
+import type { BackupRecord, DrillSummary } from '../../core/history/record';
+import { lastDrillOf } from '../../core/history/lastDrill';
 import { formatLocalTime, formatRelative, formatSize, formatUtcTime, isZeroTime } from '../../shared/format';
 import type { Presentation } from './presentation';
 
@@ -77,6 +78,25 @@ const LOOKS: Record<BackupKind, { icon: string; color?: string }> = {
   failed: { icon: 'error', color: 'errorForeground' },
 };
 
+/** A SUCCESS row: a backup proven to restore shows it; one whose drill FAILed must not look fine. */
+const DRILLED: Record<DrillSummary['verdict'], { icon: string; color?: string }> = {
+  PASS: { icon: 'verified-filled', color: 'charts.green' },
+  WARN: { icon: 'verified', color: 'problemsWarningIcon.foreground' },
+  FAIL: { icon: 'error', color: 'errorForeground' },
+};
+
+function drillLook(r: BackupRecord): { icon: string; color?: string } {
+  const d = lastDrillOf(r);
+  return d ? DRILLED[d.verdict] : LOOKS.success;
+}
+
+function drillLine(r: BackupRecord): string {
+  const d = lastDrillOf(r);
+  if (!d) return 'Never restore-drilled: UCP: Restore Drill proves it restores';
+  const figures = d.revision !== undefined ? `, revision ${d.revision}, ${d.keys ?? '?'} keys` : '';
+  return [`Last restore drill: ${d.verdict}, ${formatLocalTime(d.at, true) || d.at} (etcd on ${d.ranOn}${figures})`, ...d.findings].join('\n');
+}
+
 function timeLine(what: string, iso: string): string {
   const local = formatLocalTime(iso, true);
   return local ? `${what}: ${local} (${formatUtcTime(iso)})` : '';
@@ -102,6 +122,7 @@ export function backupPresentation(r: BackupRecord, now: number = Date.now(), fa
     r.engine ? `Engine: ${r.engine === 'official' ? 'official image' : 'built-in'}` : '',
     r.shortError ? `Error: ${r.shortError}` : '',
     advice ? `What to do: ${advice}` : '',
+    kind === 'success' ? drillLine(r) : '',
     `ID: ${r.id}`,
   ]
     .filter(Boolean)
@@ -109,7 +130,7 @@ export function backupPresentation(r: BackupRecord, now: number = Date.now(), fa
   // The time is the label: what an admin scans a history by, and short enough never to be cut.
   const label = formatLocalTime(r.created_at) || r.fileName || r.id;
   // A run whose process is gone while its lock has not expired: not the spinner, nothing runs.
-  const look = kind === 'inProgress' && r.shortError ? { icon: 'warning', color: 'problemsWarningIcon.foreground' } : LOOKS[kind];
+  const look = kind === 'inProgress' && r.shortError ? { icon: 'warning', color: 'problemsWarningIcon.foreground' } : kind === 'success' ? drillLook(r) : LOOKS[kind];
   return { label, description: parts.filter(Boolean).join(' · '), tooltip, ...look, contextValue: backupContextValue(r, facts) };
 }
 
