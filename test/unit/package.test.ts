@@ -60,3 +60,10 @@ test('tree row menus: a backup\'s commands are offered on backup rows only, neve
   for (const command of ['ucpBackup.verify', 'ucpBackup.download', 'ucpBackup.compare', 'ucpBackup.delete']) assert.ok(!on(command).includes('backup.missing'), `${command} is not offered on a backup whose file is missing`);
   assert.deepEqual(on('ucpBackup.clearFailed'), ['backups', 'cluster']);
 });
+
+test('no setting description speaks of the test sandbox (an admin reads them in the Settings editor)', () => {
+  const props = pkg.contributes.configuration.properties ?? pkg.contributes.configuration[0].properties;
+  for (const [key, p] of Object.entries(props as Record<string, { description?: string; markdownDescription?: string }>)) {
+    assert.doesNotMatch(`${p.description ?? ''} ${p.markdownDescription ?? ''}`, /testbed|sandbox|demo cluster/i, key);
+  }
+});
