@@ -10,7 +10,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BackupRecord } from '../../src/core/history/record';
-import { CANCELLED_ERROR, STOPPED_ERROR, WINDOW_CLOSED_ERROR } from '../../src/core/engine/runBackup';
+import { CANCELLED_ERROR, STOPPED_ERROR } from '../../src/core/engine/runBackup';
+/** runBackup's WINDOW_CLOSED_ERROR (the window closed under a run). */
+const WINDOW_CLOSED_ERROR = 'stopped: the VS Code window running it was closed or reloaded';
 import { INTERRUPTED_ERROR } from '../../src/core/history/reconcile';
 import { formatLocalTime, formatUtcTime } from '../../src/shared/format';
 import { localFileFacts, markWrittenHere } from '../../src/vscode/tree/backupList';
