@@ -45,6 +45,8 @@ export interface BackupRequest {
   overwrite?: boolean;
   /** Who, for the lock message (default user@host). */
   owner?: string;
+  /** created_at of the record, when the caller put this time in the file name (Backup Now's default name): both say the same. */
+  createdAt?: string;
 }
 
 export interface BackupDeps {
@@ -154,7 +156,7 @@ async function runBackupOnce(request: BackupRequest, deps: BackupDeps): Promise<
     backupState: 'IN_PROGRESS',
     nodeLocation: node.hostname,
     shortError: '',
-    created_at: new Date().toISOString(),
+    created_at: request.createdAt ?? new Date().toISOString(),
     completed_at: ZERO_TIME,
     ucpVersion: node.ucpVersion,
     location: target.location,

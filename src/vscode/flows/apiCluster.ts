@@ -61,14 +61,14 @@ async function askBundle(title: string): Promise<{ path: string; files: ClientBu
 
 export async function addApiCluster(services: Services, tree: BackupTreeProvider, name: string, access: 'login' | 'bundle'): Promise<ClusterConfig | undefined> {
   const title = `Add ${name}: UCP API`;
-  const typed = await input(title, "UCP's address: https://<ucp-host>[:port], as in the browser", 'https://', (v) => (parseUcpUrl(v) ? undefined : 'Give https://<ucp-host>[:port].'));
+  const typed = await input(`Add ${name}: UCP URL`, "UCP's address: https://<ucp-host>[:port], as in the browser", 'https://', (v) => (parseUcpUrl(v) ? undefined : 'Give https://<ucp-host>[:port].'));
   const ucpUrl = typed === undefined ? undefined : parseUcpUrl(typed);
   if (!ucpUrl) return undefined;
   const cluster: ClusterConfig = { name, nodes: [], ucpUrl, ucpAuth: access };
   let password: string | undefined;
   let bundle: ClientBundleFiles | undefined;
   if (access === 'login') {
-    const username = await input(title, 'UCP user name (a UCP administrator)', 'admin', (v) => (v.trim() ? undefined : 'Required.'));
+    const username = await input(`Add ${name}: UCP user`, 'UCP user name (a UCP administrator)', 'admin', (v) => (v.trim() ? undefined : 'Required.'));
     if (!username) return undefined;
     cluster.ucpUsername = username.trim();
     password = await input(`UCP password of ${cluster.ucpUsername}`, "Kept in VS Code's secret storage.", '', (v) => (v ? undefined : 'Required.'), true);
