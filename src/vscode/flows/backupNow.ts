@@ -15,6 +15,7 @@ import type { StepName } from '../../core/progress';
 import type { Services } from '../services';
 import type { BackupTreeProvider, UcpNode } from '../tree/provider';
 import { apiBackupNow, pickBackupWay } from './apiBackupNow';
+import { defaultBackupName, stampAtStart } from './backupNames';
 import { pickCluster, pickManager } from './pick';
 import { revealFile } from './details';
 
@@ -46,15 +47,12 @@ const STEP_TITLES: Record<StepName, string> = {
   verify: 'Verifying',
 };
 
-function stamp(): string {
-  return new Date().toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z');
-}
 
 function isArgs(a: unknown): a is BackupNowArgs {
   return !!a && typeof a === 'object' && typeof (a as BackupNowArgs).cluster === 'string';
 }
 
-async function pickDestination(services: Services, cluster: ClusterConfig, node: NodeConfig): Promise<BackupRequest['destination'] | undefined> {
+async function pickDestination(services: Services, cluster: ClusterConfig, node: NodeConfig, fileName: string): Promise<BackupRequest['destination'] | undefined> {
   const choice = await vscode.window.showQuickPick(
     [
       { label: LOCAL_FILE, description: 'stream the archive to this machine', dest: 'local' as const },
@@ -63,7 +61,6 @@ async function pickDestination(services: Services, cluster: ClusterConfig, node:
     { title: 'Backup destination', ignoreFocusOut: true },
   );
   if (!choice) return undefined;
-  const fileName = `${cluster.name}-ucp-backup-${stamp()}.tar`;
   if (choice.dest === 'local') {
     const uri = await vscode.window.showSaveDialog({
       title: 'Save the UCP backup as',
@@ -120,7 +117,8 @@ export async function backupNow(services: Services, tree: BackupTreeProvider, ar
     if (!m) return undefined;
     node = m.node;
   }
-  destination ??= await pickDestination(services, cluster, node);
+  const proposed = defaultBackupName(cluster.name, new Date());
+  destination ??= await pickDestination(services, cluster, node, proposed);
   if (!destination) return undefined;
 
   const choice = await services.passphrases.forBackup(cluster.name);
@@ -135,7 +133,18 @@ export async function backupNow(services: Services, tree: BackupTreeProvider, ar
     includeLogs = logs.label === INCLUDE_LOGS;
   }
 
-  const request: BackupRequest = { destination, ...choice, includeLogs, engine: services.engine() };
+  // A kept default name is stamped now, and that is created_at too (the name's time = the record's).
+  let createdAt: string | undefined;
+  if (destination.kind === 'local') {
+    const named = stampAtStart(basename(destination.path), proposed, cluster.name, new Date());
+    destination = { kind: 'local', path: join(dirname(destination.path), named.fileName) };
+    createdAt = named.createdAt;
+  } else {
+    const named = stampAtStart(destination.fileName, proposed, cluster.name, new Date());
+    destination = { ...destination, fileName: named.fileName };
+    createdAt = named.createdAt;
+  }
+  const request: BackupRequest = { destination, ...choice, includeLogs, engine: services.engine(), createdAt };
   const where = destination.kind === 'local' ? destination.path : `${node.name}:${destination.hostPath}/${destination.fileName}`;
   log.info(`Backup of ${cluster.name} from ${node.name} to ${where} (${choice.passphrase ? 'encrypted' : 'no passphrase'}, logs: ${includeLogs}).`);
 
