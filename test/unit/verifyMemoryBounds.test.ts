@@ -6,9 +6,10 @@
  */
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { bundleCli, gpgEncrypt, makeTar, passFile, runMeasured, tempDir } from '../helpers/archives';
-import { manyEntriesTar, runMeasuredWithStdin } from '../helpers/hostileArchives';
+import { rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { bundleCli, gpgEncrypt, gpgEncryptStreamed, makeTar, passFile, runMeasured, tempDir } from '../helpers/archives';
+import { manyEntriesTar, runMeasuredWithStdin, zeroFileTar } from '../helpers/hostileArchives';
 
 const LIMIT_MIB = 128;
 const dir = tempDir('ucp-verify-bounds-');
@@ -72,5 +73,29 @@ for (const mode of ['plain', '--list', '--json'] as const) {
     } else assert.match(r.stdout, new RegExp(`${MANY} entries`));
     t.diagnostic(`${mode}: peak RSS ${r.peakRssMiB.toFixed(1)} MiB, ${r.stdoutBytes} bytes out`);
     assert.ok(r.peakRssMiB > 0 && r.peakRssMiB <= LIMIT_MIB, `peak RSS ${r.peakRssMiB.toFixed(1)} MiB`);
+  });
+}
+
+/**
+ * A tar of one file of zeros, compressed by gpg into a few KiB. Before: bzip2 went to
+ * OpenPGP.js, whose decoder gathers each 900k block's output (~46 MB of zeros, grown by
+ * doubling): 297 MiB for 1 GiB, and the peak is per block, so 256 MiB shows it as well. gpg
+ * takes ~15 s to bzip2 1 GiB here, so the bzip2 bomb is 256 MiB (1 GiB by hand: bench-verify.md).
+ */
+const MiB = 1024 ** 2;
+for (const [algo, bytes, extra] of [['bzip2', 256 * MiB, ['--bzip2-compress-level', '9']], ['zlib', 1024 * MiB, ['-z', '1']]] as const) {
+  test(`a ${bytes / MiB} MiB ${algo} bomb (gpg --compress-algo ${algo} ${extra.join(' ')}): read to the end, peak RSS under 128 MiB`, async (t) => {
+    const file = join(dir, `bomb-${algo}.gpg`);
+    await gpgEncryptStreamed(dir, zeroFileTar('./zeros.bin', bytes), file, ['--compress-algo', algo, ...extra]);
+    const size = statSync(file).size;
+    const r = await verifyMeasured(file, ['--json']);
+    const report = JSON.parse(r.stdout) as { compression: string; tarBytes: number; checks: { id: string; pass: boolean; reason: string }[]; entries: { size: number }[] };
+    assert.equal(report.compression, algo.toUpperCase());
+    assert.ok(report.tarBytes > bytes, `only ${report.tarBytes} bytes of tar were read`);
+    assert.equal(report.entries[0].size, bytes);
+    for (const id of ['integrity', 'tar']) assert.ok(report.checks.find((c) => c.id === id)?.pass, JSON.stringify(report.checks));
+    t.diagnostic(`${algo}: ${size} bytes expand to ${report.tarBytes}; peak RSS ${r.peakRssMiB.toFixed(1)} MiB, ${(r.wallMs / 1000).toFixed(1)} s`);
+    assert.ok(r.peakRssMiB > 0 && r.peakRssMiB <= LIMIT_MIB, `peak RSS ${r.peakRssMiB.toFixed(1)} MiB`);
+    rmSync(file, { force: true });
   });
 }

@@ -5,7 +5,7 @@
  * as it is decrypted, never gathered; the MDC is checked at the very end, so a failure
  * there comes after all plaintext was emitted: callers must treat the result as
  * unusable until the generator has finished without error (TESTBED.md: gpg does the same).
- * Anything else (AEAD, bzip2, CAST5 …) raises NeedsOpenPgpJs before any plaintext is out;
+ * Anything else (AEAD, CAST5 …) raises NeedsOpenPgpJs before any plaintext is out;
  * data without an MDC (SED) is refused outright, as GnuPG 2.2 refuses it.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -14,6 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { createInflate, createInflateRaw } from 'node:zlib';
 import { UcpError } from '../errors';
 import { ByteReader } from './byteReader';
+import { bunzip2 } from './bzip2';
 import { CfbDecryptor, CIPHER_NAMES, fastCipher, type CipherInfo } from './cfb';
 import { CorruptArchiveError, IntegrityError, NotIntegrityProtectedError, WrongPassphraseError } from './errors';
 import { packetBody, readPacketHeader, Tag } from './openpgpPackets';
@@ -217,6 +218,7 @@ async function* literalData(plain: AsyncIterable<Buffer>, info: DecryptInfo, dep
       info.compression = COMPRESSION_NAMES[algo] ?? `compression ${algo}`;
       if (algo === 0) yield* literalData(body.rest(), info, 1);
       else if (algo === 1 || algo === 2) yield* literalData(inflate(body.rest(), algo === 1), info, 1);
+      else if (algo === 3) yield* literalData(bunzip2(body.rest()), info, 1);
       else throw new NeedsOpenPgpJs(info.compression);
       literal = true;
     } else if (h.tag === Tag.Literal && !literal) {

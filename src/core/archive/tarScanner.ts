@@ -69,6 +69,14 @@ export class TarScanner {
   write(chunk: Buffer): void {
     let at = 0;
     while (at < chunk.length && !this.error) {
+      if (this.state === 'end' && this.zeroBlocks >= 2) {
+        // Past the end marker nothing is read (GNU tar ignores it): only counted, so a bomb
+        // of zeros after the end is not copied block by block.
+        const n = chunk.length - at;
+        this.blockFill = (this.blockFill + n) % 512;
+        this.offset += n;
+        return;
+      }
       switch (this.state) {
         case 'header':
         case 'end': {

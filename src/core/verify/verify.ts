@@ -68,7 +68,7 @@ export async function verifyBackup(source: VerifySource, options: VerifyOptions 
     const replay = new Replay(tap);
     const info: DecryptInfo = {};
     let attempt = await readOnce(replay, tap, label, options, getPassphrase, info, false);
-    // Only bzip2, AEAD and ciphers OpenSSL lacks get here, before any plaintext was read: the
+    // Only AEAD, S2K kinds we lack and ciphers OpenSSL lacks get here, before any plaintext was read: the
     // same bytes again, from what was kept (input.ts), so a pipe or stdin is read only once.
     if (attempt === 'retry-with-openpgpjs') {
       refuseWhatOpenPgpJsLacks(info);
