@@ -17,6 +17,7 @@ import type { Services } from '../services';
 import { localFileFacts } from '../tree/backupList';
 import type { UcpNode } from '../tree/provider';
 import { labelOf, loadRecord, verifySourceFor, verifyWithPassphrase } from './backupAccess';
+import { showBackupLog } from './backupLog';
 
 type Progress = (message: string, percent?: number) => void;
 
@@ -79,6 +80,10 @@ export class BackupViews {
       },
       revealFile: async () => {
         if (record?.location === 'local') await revealFile(`${record.backupPath}/${record.fileName}`);
+      },
+      showLog: async () => {
+        const cluster = this.services.cluster(ref.cluster);
+        await showBackupLog(this.services, cluster, record ?? (await loadRecord(this.services, cluster, ref.id)));
       },
     };
   }

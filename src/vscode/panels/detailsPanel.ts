@@ -16,6 +16,8 @@ export interface PanelSource {
   /** Decrypt and list (asks the passphrase); undefined when the admin cancelled. */
   verify?(progress: (message: string, percent?: number) => void): Promise<ReportView | undefined>;
   revealFile?(): Promise<void>;
+  /** This backup's own log (else the panel's "Show log" shows the UCP Backup output). */
+  showLog?(): Promise<void>;
   /** True when the contents can be listed without asking anything (then it is done at once). */
   autoVerify?(content: PanelContent): Promise<boolean>;
 }
@@ -96,7 +98,15 @@ class DetailsPanel {
         await this.source.revealFile?.();
         break;
       case 'showLog':
-        this.log.show(true);
+        if (!this.source.showLog) this.log.show(true);
+        else {
+          try {
+            await this.source.showLog();
+          } catch (err) {
+            this.log.error(`Show log: ${describeError(err)}`);
+            this.post({ type: 'error', message: describeError(err) });
+          }
+        }
         break;
     }
   }
