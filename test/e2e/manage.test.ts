@@ -1,7 +1,8 @@
 /**
  * The managing commands in real VS Code (code-server) + real Chromium, against the real test
  * cluster, driven like a person: a host-path Backup Now, then Download, Compare and Delete from
- * the tree's context menu, Show Log, and Forget Passphrase (the next verify asks again).
+ * the tree's context menu, Show Log, and Forget Passphrase (the next verify asks again); then
+ * Reveal File, a backup whose file is gone and Clear Failed Records (historyTidy.ts).
  * One code-server for the whole file, but every test stands alone: what a test needs besides
  * the UI under test (backups to download, compare or delete; a remembered passphrase) is made
  * for it by the helpers below, so one failure never fails the next test.
@@ -19,6 +20,7 @@ import type { BackupRecord } from '../../src/core/history/record';
 import { runCli } from '../helpers/cli';
 import { CodeServerSession, TESTBED_CLUSTERS, UI_TIMEOUT, poll } from '../helpers/codeServer';
 import { testbedManager } from '../helpers/testbed';
+import { cleanupHistoryTidy, prepareHistoryTidy, registerHistoryTidyTests } from './historyTidy';
 
 /** Typed into VS Code's password input boxes; to the CLI only on stdin. */
 const PASSPHRASE = 'e2e-manage-passphrase-42';
@@ -75,11 +77,17 @@ before(async () => {
     // One after the other: the cluster runs one backup at a time.
     for (const name of Object.values(cliBackups)) await cliHostBackup(name);
   })();
-  [s] = await Promise.all([CodeServerSession.start(), made]);
+  // `s` is set as soon as code-server is up, so after() closes it even when a backup here failed.
+  const started = CodeServerSession.start().then((session) => (s = session));
+  // After the host backups: the cluster runs one backup at a time.
+  const tidy = made.then(() => prepareHistoryTidy(started));
+  // Both settled before failing, so a failed backup never leaves a browser running.
+  for (const r of await Promise.allSettled([started, tidy])) if (r.status === 'rejected') throw r.reason;
 });
 
 after(async () => {
   await s?.close();
+  await cleanupHistoryTidy();
   // Leave no files or records behind: the CLI's backups, and the UI's (Delete removed one at most).
   for (const name of [...Object.values(cliBackups), ...uiBackups]) {
     const record = await recordByName(name).catch(() => undefined);
@@ -254,3 +262,6 @@ test('"UCP: Show Log" opens the "UCP Backup" output with the line of the last co
     assert.match(channel, /UCP Backup/, `the output channel shown: ${channel}`);
   });
 });
+
+// Issue 15's scenarios in this session: Reveal File, a backup whose file is gone, Clear Failed Records.
+registerHistoryTidyTests(() => s);
