@@ -18,8 +18,10 @@ function vscodeHint(err: UcpError): string | undefined {
   if (err instanceof CaDoesNotSignServerError) return "A proxy may stand between here and UCP, or UCP uses a certificate of another CA: ask UCP's admin.";
   if (err instanceof TlsError) return err.hint?.includes('--') ? `Check ${URL_SETTING}: use the name UCP was installed with.` : undefined;
   if (err instanceof AuthenticationError) {
-    if (/client bundle/.test(err.message)) return undefined;
-    return 'Check the user name and the password: VS Code asks for the password again on the next try (it was forgotten).';
+    if (isRejectedLogin(err)) return 'Check the user name and the password: VS Code asks for the password again on the next try (the stored one was forgotten).';
+    // The bundle's and the "login works, the token does not" hints name no CLI flags.
+    if (/client bundle|just issued|new token too/.test(err.message)) return undefined;
+    return "Check the cluster's UCP user (ucpUsername) and that it is a UCP administrator; to change the password, remove the cluster and add it again.";
   }
   if (err instanceof MalformedRequestError) return 'Check the folder (an absolute path on the managers, owned by nobody:nogroup) and the file name (a plain name like backup1.tar); a passphrase needs 12 or more characters.';
   if (err instanceof AnotherBackupRunningError) return 'Only one backup may run at a time: wait until the running one in the Backups list ends, then run Backup Now again.';
