@@ -139,3 +139,19 @@ test("errors read with VS Code's advice, never the CLI's flags; the server's wor
   assert.ok(isRejectedLogin(new AuthenticationError('UCP rejected the login of "admin" (401).')));
   assert.ok(!isRejectedLogin(new AuthenticationError()));
 });
+
+test('5,000 API records merged with 5,000 of ours (2,500 shared): one row per ID, newest first (time printed, not asserted)', (t) => {
+  const iso = (i: number) => new Date(Date.parse('2025-01-01T00:00:00Z') + i * 60_000).toISOString();
+  const mine = Array.from({ length: 5000 }, (_, i) => ours({ id: `b-${i}`, created_at: iso(i) }));
+  const theirs = Array.from({ length: 5000 }, (_, i) => api({ id: `b-${i + 2500}`, created_at: iso(i + 2500) }));
+  const started = performance.now();
+  const merged = mergeHistories(mine, theirs);
+  const rows = merged.slice(0, 50).map((m) => mergedBackupPresentation(m.record, m, NOW));
+  t.diagnostic(`merge of 10,000 records and 50 rows: ${(performance.now() - started).toFixed(1)} ms`);
+  assert.equal(merged.length, 7500);
+  assert.equal(new Set(merged.map((m) => m.record.id)).size, 7500);
+  assert.equal(merged[0].record.id, 'b-7499');
+  assert.deepEqual([merged[0].source, merged[2500].source, merged[7499].source], ['api', 'both', 'ssh']);
+  assert.ok(merged.every((m, i) => i === 0 || merged[i - 1].record.created_at >= m.record.created_at));
+  assert.equal(rows.length, 50);
+});
