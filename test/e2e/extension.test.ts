@@ -152,11 +152,14 @@ test('the details webview shows the schema fields and the archive listing with k
     await poll(async () => /— SUCCESS/.test((await row.getAttribute('aria-label').catch(() => null)) ?? ''), 60_000, `tree row ${DETAILS_BACKUP} with state SUCCESS`);
     await row.click();
     const web = s.webviewFrame();
-    const fields = ['id', 'encrypted', 'fileName', 'logFileName', 'backupPath', 'backupState', 'nodeLocation', 'shortError', 'created_at', 'completed_at'];
-    for (const f of fields) await web.locator(`tr[data-field="${f}"] th`).filter({ hasText: f }).waitFor({ state: 'visible' });
+    // Human labels with the schema key on hover; no row for an empty field (no log, no error).
+    const fields = ['id', 'encrypted', 'fileName', 'backupPath', 'backupState', 'nodeLocation', 'created_at', 'completed_at'];
+    for (const f of fields) await web.locator(`tr[data-field="${f}"] th[title^="${f} "]`).waitFor({ state: 'visible' });
+    assert.equal(await web.locator('tr[data-field="created_at"] th').innerText(), 'Created');
+    for (const f of ['logFileName', 'shortError']) assert.equal(await web.locator(`tr[data-field="${f}"]`).count(), 0, `no empty ${f} row`);
     assert.equal(await web.locator('tr[data-field="fileName"] td').innerText(), DETAILS_BACKUP);
     assert.equal(await web.locator('tr[data-field="backupState"] td').innerText(), 'SUCCESS');
-    assert.equal(await web.locator('tr[data-field="encrypted"] td').innerText(), 'true');
+    assert.equal(await web.locator('tr[data-field="encrypted"] td').innerText(), 'Yes, with a passphrase');
     assert.equal(await web.locator('tr[data-field="nodeLocation"] td').innerText(), 'manager1');
 
     // Listing: shown at once when the passphrase is remembered, else after "Verify and list contents".

@@ -13,7 +13,6 @@ import type { AddressInfo } from 'node:net';
 import * as esbuild from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { webviewHtml } from '../../src/vscode/panels/html';
-import { SPEC_FIELDS } from '../../src/core/history/record';
 import type { BackupRecord, EntryView, HostMessage, ReportView, WebviewMessage } from '../../src/shared/protocol';
 
 const ROOT = join(__dirname, '..', '..');
@@ -183,8 +182,12 @@ describe('details webview in Chromium', () => {
     const page = await openPage();
     await postBigReport(page, 30, []);
     await page.locator('table.schema').waitFor();
+    // Human labels, the schema key on hover; no row for what is empty (logFileName, shortError, engineReason).
     const fields = await page.locator('table.schema th[scope="row"]').allTextContents();
-    assert.deepEqual(fields, [...SPEC_FIELDS, 'size', 'sha256', 'ucpVersion', 'engine', 'engineReason', 'last restore drill']);
+    assert.deepEqual(fields, ['Backup ID', 'Encrypted', 'File name', 'Folder', 'State', 'Node', 'Created', 'Completed', 'Size', 'SHA-256', 'UCP version', 'Engine', 'Last restore drill']);
+    assert.equal(await page.locator('table.schema tr[data-field="created_at"] th').getAttribute('title'), 'created_at (Backup schema)');
+    assert.match((await page.locator('table.schema tr[data-field="created_at"] td').getAttribute('title')) ?? '', /^2024-01-01 00:00:00 UTC/);
+    assert.equal(await page.locator('table.schema tr[data-field="shortError"]').count(), 0);
     assert.match(await page.locator('table.schema tr[data-field="lastDrill"] td').innerText(), /^never drilled/);
     assert.equal(await page.locator('table.schema tr[data-field="nodeLocation"] td').innerText(), 'manager1');
     assert.equal(await page.locator('vscode-badge.verdict').innerText(), 'VALID');

@@ -1,34 +1,23 @@
-/** The backup's schema fields, exactly as the spec's "Backup schema" table, then ours. */
+/** The backup's schema fields in the spec's order, then ours, as an admin reads them (recordRows.ts). */
 import { SPEC_FIELDS, type BackupRecord } from '../../src/core/history/record';
-import { formatSize } from '../../src/shared/format';
+import { EXTRA_FIELDS, recordRows } from '../../src/shared/recordRows';
 import { lastDrillOf } from '../../src/core/history/lastDrill';
 import { el } from './dom';
 
-const EXTRA_FIELDS = ['size', 'sha256', 'ucpVersion', 'engine', 'engineReason'] as const;
 /** Ours, not shown as rows; any other field is one a newer UCP's API added, shown after ours. */
 const INTERNAL_FIELDS = new Set<string>(['location', 'cluster', 'authStorePaused', 'lastDrill']);
 const KNOWN_FIELDS = new Set<string>([...SPEC_FIELDS, ...EXTRA_FIELDS, ...INTERNAL_FIELDS]);
 
-function value(record: BackupRecord, field: (typeof SPEC_FIELDS)[number] | (typeof EXTRA_FIELDS)[number]): string {
-  const v = record[field];
-  if (v === undefined || v === null) return '';
-  if (field === 'size' && typeof v === 'number') return `${formatSize(v)} (${v.toLocaleString('en-US')} bytes)`;
-  // UCP's zero time (0001-01-01T00:00:00Z) means the backup has not completed.
-  if (field === 'completed_at' && typeof v === 'string' && v.startsWith('0001-01-01')) return 'not completed';
-  return String(v);
-}
-
-/** A table whose row headers are the field names (`id`, `encrypted`, …) and cells the values. */
 export function renderSchemaTable(record: BackupRecord): HTMLElement {
-  const rows = [...SPEC_FIELDS, ...EXTRA_FIELDS].map((field) =>
+  const rows = recordRows(record).map((r) =>
     el(
       'tr',
-      { attrs: { 'data-field': field } },
-      el('th', { attrs: { scope: 'row' } }, field),
-      el('td', { class: field === 'id' || field === 'sha256' ? 'mono' : undefined }, value(record, field)),
+      { attrs: { 'data-field': r.field } },
+      el('th', { attrs: { scope: 'row', title: r.keyTitle } }, r.label),
+      el('td', { class: r.mono ? 'mono' : undefined, attrs: r.valueTitle ? { title: r.valueTitle } : undefined }, r.value),
     ),
   );
-  rows.push(el('tr', { attrs: { 'data-field': 'lastDrill' } }, el('th', { attrs: { scope: 'row' } }, 'last restore drill'), el('td', {}, drillText(record))));
+  rows.push(el('tr', { attrs: { 'data-field': 'lastDrill' } }, el('th', { attrs: { scope: 'row', title: 'lastDrill (UCP Backup)' } }, 'Last restore drill'), el('td', {}, drillText(record))));
   const added = Object.keys(record).filter((k) => !KNOWN_FIELDS.has(k));
   for (const field of added) {
     const v = (record as unknown as Record<string, unknown>)[field];
