@@ -41,6 +41,19 @@ for (const cipher of ['TWOFISH', 'CAST5', 'BLOWFISH']) {
   });
 }
 
+test('32 MiB in Twofish (OpenPGP.js, the slowest fallback cipher), uncompressed: VALID-framed and read through, peak RSS under 128 MiB', async (t) => {
+  const file = join(dir, 'twofish32.gpg');
+  await gpgEncryptStreamed(dir, zeroFileTar('./zeros.bin', 32 * 1024 ** 2), file, ['--cipher-algo', 'TWOFISH', '--compress-algo', 'none']);
+  const r = await verifyMeasured(file, ['--json']);
+  const report = JSON.parse(r.stdout) as { cipher: string; tarBytes: number; checks: { id: string; pass: boolean }[] };
+  assert.equal(report.cipher, 'TWOFISH');
+  assert.ok(report.tarBytes > 32 * 1024 ** 2);
+  for (const id of ['integrity', 'tar']) assert.ok(report.checks.find((c) => c.id === id)?.pass, JSON.stringify(report.checks));
+  t.diagnostic(`Twofish 32 MiB: peak RSS ${r.peakRssMiB.toFixed(1)} MiB, ${(r.wallMs / 1000).toFixed(1)} s (was 136 MiB)`);
+  assert.ok(r.peakRssMiB > 0 && r.peakRssMiB <= LIMIT_MIB, `peak RSS ${r.peakRssMiB.toFixed(1)} MiB`);
+  rmSync(file, { force: true });
+});
+
 test('a wrong passphrase for a Twofish archive is still told as one (the session key is derived by us)', async () => {
   const file = gpgEncrypt(dir, makeTar(dir), ['--cipher-algo', 'TWOFISH']);
   const r = await runMeasured(cli, ['verify', file, '--passphrase-file', passFile(dir, 'not the passphrase')]);
