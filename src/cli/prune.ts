@@ -1,26 +1,38 @@
 /**
- * `ucp-backup prune --keep N`: retention for cron (src/core/history/retention.ts). Prints
- * each record it removes and the files that went with it; exit 1 when some could not be removed.
+ * `ucp-backup prune`: policy retention for cron (src/core/retention/plan.ts decides,
+ * src/core/history/retention.ts removes). Prints each record it removes and the files that
+ * went with it; --dry-run prints every record with what would happen to it and why.
+ * Exit 1 when some could not be removed.
  */
 import type Docker from 'dockerode';
 import type { CliCommand } from './common';
 import { loadCluster, parse, printJson } from './common';
 import { ConfigError, UcpError } from '../core/errors';
 import type { ClusterConfig } from '../core/config';
+import type { BackupRecord } from '../core/history/record';
 import { SessionPool } from '../core/ssh/sessionPool';
 import { connectAny } from '../core/history/anyManager';
 import { listBackups } from '../core/history/backupHistory';
 import { LocalHistory } from '../core/history/localHistory';
-import { executePrune, planPrune, type PruneResult } from '../core/history/retention';
+import { executePrune, type PruneResult } from '../core/history/retention';
+import { planRetention, POLICY_RULES, type PrunePlan, type RetentionPolicy } from '../core/retention';
 
-const HELP = `Usage: ucp-backup prune --config FILE [--cluster NAME] --keep N [--name-prefix P]
+const HELP = `Usage: ucp-backup prune --config FILE [--cluster NAME]
+         [--keep-last N] [--keep-daily N] [--keep-weekly N] [--keep-monthly N] [--keep N]
+         [--time-zone ZONE] [--name-prefix P] [--destination DIR|NODE:DIR]
          [--dry-run] [--json] [--accept-new-host-keys]
 
-Keeps the N newest successful backups, and the failed runs newer than the oldest of them;
-removes the older records with their archive and log (a host-path file on its manager, a
-local file when this machine wrote it). Records of running backups are never touched.
-  --name-prefix P   only backups whose file name starts with P (e.g. the cron job's "nightly-")
-  --dry-run         print what would be removed, remove nothing
+Keeps successful backups by policy, with restic's semantics: walking from the newest,
+--keep-last N keeps the N newest; --keep-daily N the newest backup of each of the N newest
+days that have one (days without a backup do not count); weekly (ISO weeks, Monday first)
+and monthly likewise. Days, weeks and months are those of --time-zone (default: this
+machine's). --keep N is --keep-last N. The newest successful, verified backup (its SHA-256
+recorded) is never removed, whatever the policy says. Failed runs newer than the oldest kept
+backup stay; older records go with their archive and log (a host-path file on its manager, a
+local file when this machine wrote it). Running backups are never touched.
+  --name-prefix P   only backups whose file name starts with P (e.g. a schedule's "nightly-")
+  --destination D   only backups in local folder D, or in host path DIR on manager NODE
+  --dry-run         print every backup with what would happen to it and why; remove nothing
 Exit status: 0 done, 1 some record or file could not be removed, 2 usage.
 `;
 
@@ -42,6 +54,37 @@ function nodeDockers(cluster: ClusterConfig, pool: SessionPool): (hostname: stri
   };
 }
 
+/** The dry run: every backup in scope, newest first, with what happens to it and why. */
+function preview(plan: PrunePlan): string {
+  const rows: [BackupRecord, string, string][] = [
+    ...plan.running.map((r): [BackupRecord, string, string] => [r, 'keep', 'running']),
+    ...plan.kept.map((k): [BackupRecord, string, string] => [k.record, 'keep', k.reasons.join('; ')]),
+    ...plan.remove.map((p): [BackupRecord, string, string] => [p.record, 'remove', p.reason + (p.files.length ? ` (files: ${p.files.join(', ')})` : p.note ? ` (record only: ${p.note})` : ' (record only)')]),
+  ].sort((a, b) => Date.parse(b[0].created_at) - Date.parse(a[0].created_at));
+  let out = `Policy: ${plan.policy}; days, weeks and months in ${plan.timeZone}.\n`;
+  for (const [r, action, why] of rows) out += `${action.padEnd(6)} ${r.id} ${r.backupState.padEnd(11)} ${r.created_at} ${r.fileName}: ${why}\n`;
+  return out + `${plan.remove.length} would be removed, ${plan.kept.length + plan.running.length} kept.\n`;
+}
+
+function policyFrom(values: Record<string, string | boolean | undefined>): RetentionPolicy {
+  const policy: RetentionPolicy = {};
+  for (const rule of POLICY_RULES) {
+    const v = values[rule.option.slice(2)];
+    if (v === undefined) continue;
+    const n = Number(v);
+    if (typeof v !== 'string' || !/^\d+$/.test(v)) throw new ConfigError(`${rule.option} must be a whole number of 0 or more, not "${String(v)}".`, `e.g. ${rule.option} 7.`);
+    policy[rule.key] = n;
+  }
+  if (values.keep !== undefined) {
+    const keep = Number(values.keep);
+    if (typeof values.keep !== 'string' || !Number.isInteger(keep) || keep < 1) throw new ConfigError(`--keep must be a whole number of 1 or more, not "${String(values.keep)}".`, 'Say how many successful backups to keep, e.g. --keep 7.');
+    if (policy.last !== undefined) throw new ConfigError('--keep is --keep-last: give one of them.');
+    policy.last = keep;
+  }
+  if (!Object.keys(policy).length) throw new ConfigError('Say what to keep.', 'Give --keep-last N, --keep-daily N, --keep-weekly N and/or --keep-monthly N, e.g. --keep-daily 7 --keep-weekly 4.');
+  return policy;
+}
+
 function line(r: PruneResult, dryRun: boolean): string {
   const rec = r.record;
   const what = `${rec.id} ${rec.backupState} ${rec.created_at} ${rec.fileName}`;
@@ -55,6 +98,12 @@ export const command: CliCommand = async (argv, io) => {
     config: { type: 'string' },
     cluster: { type: 'string' },
     keep: { type: 'string' },
+    'keep-last': { type: 'string' },
+    'keep-daily': { type: 'string' },
+    'keep-weekly': { type: 'string' },
+    'keep-monthly': { type: 'string' },
+    'time-zone': { type: 'string' },
+    destination: { type: 'string' },
     'name-prefix': { type: 'string' },
     'dry-run': { type: 'boolean' },
     json: { type: 'boolean' },
@@ -66,8 +115,7 @@ export const command: CliCommand = async (argv, io) => {
     return 0;
   }
   if (positionals.length) throw new ConfigError(`Unexpected argument "${positionals[0]}".`, 'Run `ucp-backup prune --help`.');
-  const keep = Number(values.keep);
-  if (!values.keep || !Number.isInteger(keep) || keep < 1) throw new ConfigError(`--keep must be a whole number of 1 or more, not "${values.keep ?? ''}".`, 'Say how many successful backups to keep, e.g. --keep 7.');
+  const policy = policyFrom(values);
   const dryRun = !!values['dry-run'];
   const cluster = await loadCluster(values.config, values.cluster);
   const pool = new SessionPool({ acceptUnknownHostKeys: values['accept-new-host-keys'] });
@@ -76,10 +124,12 @@ export const command: CliCommand = async (argv, io) => {
     if (!docker) throw new UcpError(`Cannot reach any manager of ${cluster.name}; nothing was pruned.`, warning, 1);
     const local = new LocalHistory();
     const mine = new Set((await local.list(cluster.name)).map((r) => r.id));
-    const plan = planPrune(await listBackups(cluster, docker, local), { keep, namePrefix: values['name-prefix'], mine });
+    const plan = planRetention(await listBackups(cluster, docker, local), { policy, namePrefix: values['name-prefix'], destination: values.destination, mine, timeZone: values['time-zone'] });
     const results: PruneResult[] = dryRun ? plan.remove : await executePrune(plan, { docker, dockerForNode: nodeDockers(cluster, pool), local });
     if (values.json) {
-      printJson(io, { dryRun, kept: plan.keep.length, removed: results.filter((r) => !r.error), failed: results.filter((r) => r.error) });
+      printJson(io, { dryRun, policy: plan.policy, timeZone: plan.timeZone, kept: plan.keep.length, keep: plan.kept, running: plan.running, removed: results.filter((r) => !r.error), failed: results.filter((r) => r.error) });
+    } else if (dryRun) {
+      io.stdout.write(preview(plan));
     } else {
       for (const r of results) io.stdout.write(line(r, dryRun));
       if (!results.length) io.stdout.write(`Nothing to prune: ${plan.keep.length} record(s) kept.\n`);

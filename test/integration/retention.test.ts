@@ -38,7 +38,7 @@ after(async () => {
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
 
 /** A record as an earlier run left it, in the swarm and (when `mine`) in this machine's history. */
-async function pastRecord(state: BackupState, name: string, created: string, where: { location: 'local' | 'host'; mine?: boolean; log?: boolean }): Promise<BackupRecord> {
+async function pastRecord(state: BackupState, name: string, created: string, where: { location: 'local' | 'host'; mine?: boolean; log?: boolean; sha256?: string }): Promise<BackupRecord> {
   const r: BackupRecord = {
     id: randomUUID(),
     encrypted: false,
@@ -52,6 +52,7 @@ async function pastRecord(state: BackupState, name: string, created: string, whe
     completed_at: state === 'IN_PROGRESS' ? ZERO_TIME : created,
     location: where.location,
     cluster: 'demo',
+    ...(where.sha256 ? { sha256: where.sha256, size: 11 } : {}),
   };
   await createClusterRecord(await sshDocker(pool, 'manager2'), r);
   if (where.mine) await new LocalHistory(stateDir).put(r);
@@ -133,4 +134,52 @@ test('prune refuses a --keep that is not a positive whole number', async () => {
   const r = await runCli(['prune', '--config', CONFIG, '--keep', '0'], { env });
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--keep must be a whole number of 1 or more/);
+});
+
+test('prune by policy: --dry-run says for every backup what happens and why, then the same records go; the newest verified one always stays', async () => {
+  const docker = await sshDocker(pool, 'manager2');
+  const Q = `${P}pol-`;
+  const day = (d: number, h = 2) => new Date(Date.UTC(2026, 0, d, h)).toISOString();
+  const sum = 'b'.repeat(64);
+  // Newest first: two unverified successes (no checksum recorded), then verified ones.
+  const recs = {
+    jan20b: await pastRecord('SUCCESS', 'pol-20b', day(20, 14), { location: 'local', mine: true }),
+    jan20a: await pastRecord('SUCCESS', 'pol-20a', day(20), { location: 'local', mine: true }),
+    jan19: await pastRecord('SUCCESS', 'pol-19', day(19), { location: 'local', mine: true, sha256: sum }),
+    jan12: await pastRecord('SUCCESS', 'pol-12', day(12), { location: 'local', mine: true, sha256: sum }),
+    jan05: await pastRecord('SUCCESS', 'pol-05', day(5), { location: 'local', mine: true, sha256: sum }),
+    failOld: await pastRecord('FAILED', 'pol-f', day(4), { location: 'local', mine: true }),
+  };
+  for (const r of Object.values(recs)) if (r.backupState === 'SUCCESS') writeFileSync(join(dir, r.fileName), 'archive');
+  const prune = (...extra: string[]) => runCli(['prune', '--config', CONFIG, '--keep-daily', '1', '--keep-weekly', '2', '--time-zone', 'UTC', '--name-prefix', Q, ...extra], { env });
+
+  const dry = await prune('--dry-run');
+  assert.equal(dry.code, 0, dry.stderr);
+  const row = (r: BackupRecord) => dry.stdout.split('\n').find((l) => l.includes(r.id)) ?? '';
+  assert.match(dry.stdout, /^Policy: daily 1, weekly 2; days, weeks and months in UTC\.$/m);
+  assert.match(row(recs.jan20b), /^keep +\S+ SUCCESS +\S+ .*: daily 2026-01-20; weekly 2026-W04$/);
+  assert.match(row(recs.jan20a), /^remove .*: not the newest backup of any period the policy \(daily 1, weekly 2\) keeps \(files: .*pol-20a\.tar\)$/);
+  assert.match(row(recs.jan19), /^keep .*: newest verified backup \(never removed\)$/);
+  assert.match(row(recs.jan12), /^keep .*: weekly 2026-W03$/);
+  assert.match(row(recs.jan05), /^remove /);
+  assert.match(row(recs.failOld), /^remove .*: failed run older than every kept backup \(record only\)$/);
+  assert.match(dry.stdout, /^3 would be removed, 3 kept\.$/m);
+  assert.ok(existsSync(join(dir, recs.jan05.fileName)), 'a dry run removes nothing');
+
+  const done = await prune('--json');
+  assert.equal(done.code, 0, done.stderr);
+  const out = JSON.parse(done.stdout) as PruneJson & { keep: { record: BackupRecord; reasons: string[] }[] };
+  const gone = [recs.jan20a, recs.jan05, recs.failOld].map((r) => r.id);
+  assert.deepEqual(out.removed.map((r) => r.record.id).sort(), [...gone].sort());
+  assert.deepEqual(out.keep.map((k) => k.record.id), [recs.jan20b, recs.jan19, recs.jan12].map((r) => r.id));
+  for (const id of gone) assert.equal(await getClusterRecord(docker, id), undefined);
+  assert.equal((await getClusterRecord(docker, recs.jan19.id))?.id, recs.jan19.id);
+  assert.equal(existsSync(join(dir, recs.jan05.fileName)), false);
+  assert.ok(existsSync(join(dir, recs.jan19.fileName)));
+});
+
+test('prune refuses a policy that keeps nothing, and says what to give', async () => {
+  const r = await runCli(['prune', '--config', CONFIG, '--keep-daily', '0'], { env });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /keeps nothing.*--keep-last N/);
 });
