@@ -71,6 +71,9 @@ export const CANCELLED_ERROR = 'cancelled by user';
 /** The CLI aborts with the signal's name as reason: a stop by cron/systemd is not the user's Ctrl-C. */
 export const STOPPED_ERROR = 'stopped by SIGTERM';
 
+/** The extension aborts with this reason when its window closes or reloads under a run. */
+export const WINDOW_CLOSED = 'window-closed';
+export const WINDOW_CLOSED_ERROR = 'stopped: the VS Code window running it was closed or reloaded';
 function checkRequest(req: BackupRequest): void {
   if (req.passphrase !== undefined && req.noPassphrase) throw new ConfigError('Both a passphrase and --no-passphrase were given.', 'Choose one.');
   if (req.passphrase === undefined && !req.noPassphrase) {
@@ -97,6 +100,7 @@ export function engineReason(choice: EngineChoice, officialImage: string | undef
 function shortErrorOf(err: unknown, signal?: AbortSignal): string {
   if (signal?.aborted && signal.reason === 'SIGTERM') return STOPPED_ERROR;
   if (signal?.aborted || err instanceof CancelledError) return CANCELLED_ERROR;
+  if (signal?.aborted && signal.reason === WINDOW_CLOSED) return WINDOW_CLOSED_ERROR;
   const m = err instanceof Error ? err.message : String(err);
   return m.length > 300 ? m.slice(0, 297) + '...' : m;
 }
