@@ -1,42 +1,25 @@
 /** Compare two backups: both sides' summary, then added / removed / changed entries. */
-import { displayName, formatSize } from '../../src/shared/format';
-import type { CompareSide, DiffView, EntryView } from '../../src/shared/protocol';
+import { displayName, formatLocalTime } from '../../src/shared/format';
+import type { CompareSide, DiffView } from '../../src/shared/protocol';
 import { el } from './dom';
 import { renderVerdict } from './report';
 import { VirtualList } from './virtualList';
 import { ROW_HEIGHT } from './listing';
 
-type DiffRow = { status: 'added' | 'removed' | 'changed'; name: string; detail: string };
+import { diffRows, type DiffRow } from './compareModel';
 
-function describeChange(fields: string[], a: EntryView, b: EntryView): string {
-  return fields
-    .map((f) => {
-      if (f === 'size') return `size ${formatSize(a.size)} → ${formatSize(b.size)}`;
-      if (f === 'mode') return `mode 0${a.mode.toString(8)} → 0${b.mode.toString(8)}`;
-      return f;
-    })
-    .join(', ');
-}
-
-export function diffRows(diff: DiffView): DiffRow[] {
-  const rows: DiffRow[] = [];
-  for (const e of diff.removed) rows.push({ status: 'removed', name: e.name, detail: e.type === 'directory' ? 'directory' : formatSize(e.size) });
-  for (const e of diff.added) rows.push({ status: 'added', name: e.name, detail: e.type === 'directory' ? 'directory' : formatSize(e.size) });
-  for (const c of diff.changed) rows.push({ status: 'changed', name: c.name, detail: describeChange(c.fields, c.a, c.b) });
-  rows.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
-  return rows;
-}
+export { diffRows };
 
 function side(which: 'A' | 'B', s: CompareSide): HTMLElement {
   return el(
     'div',
     { class: 'side', attrs: { 'data-side': which } },
-    el('h3', {}, `${which}: `, s.label, ' ', renderVerdict(s.report)),
+    el('h3', {}, `${which} (${which === 'A' ? 'older' : 'newer'}): `, s.label, ' ', renderVerdict(s.report)),
     el(
       'p',
       { class: 'muted' },
       `${s.report.entryCount.toLocaleString('en-US')} entries`,
-      s.record ? ` · created ${s.record.created_at} · ${s.record.nodeLocation}` : '',
+      s.record ? ` · created ${formatLocalTime(s.record.created_at, true)} · ${s.record.nodeLocation}` : '',
       s.report.ucpVersion ? ` · UCP ${s.report.ucpVersion}` : '',
     ),
   );

@@ -18,6 +18,7 @@ import { localFileFacts } from '../tree/backupList';
 import type { UcpNode } from '../tree/provider';
 import { labelOf, loadRecord, verifySourceFor, verifyWithPassphrase } from './backupAccess';
 import { showBackupLog } from './backupLog';
+import { olderFirst } from '../../shared/compareOrder';
 
 type Progress = (message: string, percent?: number) => void;
 
@@ -98,8 +99,9 @@ export class BackupViews {
         const label = got.record ? got.record.fileName : r.kind === 'file' ? basename(r.path) : '?';
         return { label, record: got.record, report: toReportView(got.report), raw: got.report };
       };
-      const a = await side('A', ref.a);
-      const b = await side('B', ref.b);
+      const first = await side('A', ref.a);
+      const second = await side('B', ref.b);
+      const [a, b] = olderFirst(first, second);
       const diff = toDiffView(diffBackups(a.raw, b.raw));
       return { kind: 'compare', ref, a: { label: a.label, record: a.record, report: a.report }, b: { label: b.label, record: b.record, report: b.report }, diff };
     });
