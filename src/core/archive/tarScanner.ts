@@ -17,6 +17,12 @@ export interface TarHeader {
   typeflag: string;
   /** Bytes of data stored in the archive for this entry. */
   size: number;
+  /**
+   * A GNU sparse member (old GNU 'S', or pax sparse 0.0/0.1/1.0): its size as `tar tv` shows
+   * it, holes included. Its stored data is not the file's content (the holes are left out, and
+   * sparse 1.0 starts with its map): content observers should not read it as the file.
+   */
+  sparse?: { realSize: number };
   mode: number;
   uid: number;
   gid: number;
@@ -54,7 +60,9 @@ export class TarScanner {
   private block = Buffer.alloc(512);
   private blockFill = 0;
   private zeroBlocks = 0;
-  private state: 'header' | 'data' | 'padding' | 'meta' | 'end' = 'header';
+  private state: 'header' | 'data' | 'padding' | 'meta' | 'end' | 'sparseExt' = 'header';
+  /** An old GNU sparse header whose extension blocks (more of the map) come before its data. */
+  private sparseHeader?: TarHeader;
   private remaining = 0;
   private padding = 0;
   private current?: { header: TarHeader; observer?: EntryObserver };
@@ -79,6 +87,7 @@ export class TarScanner {
       }
       switch (this.state) {
         case 'header':
+        case 'sparseExt':
         case 'end': {
           const n = Math.min(512 - this.blockFill, chunk.length - at);
           chunk.copy(this.block, this.blockFill, at, at + n);
@@ -123,6 +132,8 @@ export class TarScanner {
       this.fail(`the archive ends inside the data of "${displayName(name)}" (${this.remaining} bytes missing): it is truncated`);
     } else if (this.state === 'padding') {
       this.fail('the archive ends inside the padding of the last entry: it is truncated');
+    } else if (this.state === 'sparseExt') {
+      this.fail(`the archive ends inside the sparse map of "${displayName(this.sparseHeader?.name ?? '')}": it is truncated`);
     } else if (this.blockFill > 0) {
       this.fail(`the archive ends inside a 512-byte block at offset ${this.offset}: it is truncated`);
     } else if (this.state !== 'end') {
@@ -138,6 +149,11 @@ export class TarScanner {
 
   private onBlock(): void {
     const b = this.block;
+    if (this.state === 'sparseExt') {
+      // GNU tar: 21 more map entries of 24 bytes, then "isextended" at 504. Not in the size.
+      if (b[504]) return;
+      return this.startEntry(this.sparseHeader!);
+    }
     if (this.state === 'end' || isZero(b)) {
       // Data after the end marker is padding to the record size (GNU tar: 10240 bytes).
       if (this.state === 'header' || isZero(b)) this.zeroBlocks += isZero(b) ? 1 : 0;
@@ -157,11 +173,14 @@ export class TarScanner {
     const pax = { ...this.paxGlobal, ...this.pax };
     const ustar = b.subarray(257, 265).toString('latin1') === 'ustar\x0000';
     const prefix = ustar ? cString(b, 345, 155) : '';
-    let name = this.longName ?? pax.path ?? (prefix ? `${prefix}/${cString(b, 0, 100)}` : cString(b, 0, 100));
+    // Sparse 0.1 and 1.0 put "./GNUSparseFile.<pid>/<name>" in the header, the name in GNU.sparse.name.
+    let name = pax['GNU.sparse.name'] ?? this.longName ?? pax.path ?? (prefix ? `${prefix}/${cString(b, 0, 100)}` : cString(b, 0, 100));
     if (typeflag === '5' && !name.endsWith('/') && name) name += '/';
+    const sparse = sparseSize(typeflag, b, pax);
+    if (sparse === null) return this.fail(`bad sparse size for "${displayName(name)}" at offset ${headerOffset}`);
     const header: TarHeader = {
       name,
-      type: TYPES[typeflag] ?? 'other',
+      type: sparse !== undefined ? 'sparse' : TYPES[typeflag] ?? 'other',
       typeflag,
       size: pax.size !== undefined ? Number(pax.size) : size,
       mode: readNumber(b, 100, 8) ?? 0,
@@ -172,12 +191,23 @@ export class TarScanner {
       mtime: pax.mtime !== undefined ? Number(pax.mtime) : readNumber(b, 136, 12) ?? 0,
       linkname: this.longLink ?? pax.linkpath ?? (cString(b, 157, 100) || undefined),
       offset: headerOffset,
+      sparse: sparse !== undefined ? { realSize: sparse } : undefined,
     };
     this.longName = this.longLink = undefined;
     this.pax = {};
     this.entries++;
-    const dataSize = NO_DATA.has(typeflag) ? 0 : header.size;
-    if (!Number.isSafeInteger(dataSize) || dataSize < 0) return this.fail(`bad size for "${displayName(name)}"`);
+    if (typeflag === 'S' && b[482]) {
+      this.sparseHeader = header;
+      this.state = 'sparseExt';
+      return;
+    }
+    this.startEntry(header);
+  }
+
+  private startEntry(header: TarHeader): void {
+    this.sparseHeader = undefined;
+    const dataSize = NO_DATA.has(header.typeflag) ? 0 : header.size;
+    if (!Number.isSafeInteger(dataSize) || dataSize < 0) return this.fail(`bad size for "${displayName(header.name)}"`);
     this.current = { header, observer: this.onEntry(header) };
     this.startData(dataSize, 'data');
   }
@@ -237,6 +267,26 @@ function readNumber(b: Buffer, at: number, len: number): number | undefined {
   return /^[0-7]+$/.test(s) ? parseInt(s, 8) : undefined;
 }
 
+/**
+ * The real size of a GNU sparse member, undefined when it is not one, null when unreadable:
+ * old GNU 'S' keeps it at offset 483, pax sparse 0.0/0.1 in GNU.sparse.size, 1.0 in
+ * GNU.sparse.realsize (GNU tar's sparse.c).
+ */
+function sparseSize(typeflag: string, b: Buffer, pax: Record<string, string>): number | undefined | null {
+  let size: number | undefined;
+  if (typeflag === 'S') size = readNumber(b, 483, 12);
+  else if (pax['GNU.sparse.realsize'] !== undefined) size = Number(pax['GNU.sparse.realsize']);
+  else if (pax['GNU.sparse.size'] !== undefined) size = Number(pax['GNU.sparse.size']);
+  else if (pax['GNU.sparse.major'] === undefined && pax['GNU.sparse.numblocks'] === undefined) return undefined;
+  return size !== undefined && Number.isSafeInteger(size) && size >= 0 ? size : null;
+}
+
+/**
+ * pax records we use; the rest are dropped, so global ('g') headers cannot make the scanner
+ * keep an unbounded set of keys (each header may bring a MiB of new ones).
+ */
+const PAX_KEYS = new Set(['path', 'linkpath', 'size', 'uid', 'gid', 'uname', 'gname', 'mtime', 'GNU.sparse.name', 'GNU.sparse.size', 'GNU.sparse.realsize', 'GNU.sparse.major', 'GNU.sparse.numblocks']);
+
 /** pax extended header records: "<len> <key>=<value>\n" (POSIX pax). */
 function parsePax(text: Buffer): Record<string, string> {
   const out: Record<string, string> = {};
@@ -248,7 +298,7 @@ function parsePax(text: Buffer): Record<string, string> {
     if (!(len > 0)) break;
     const record = decode(text.subarray(sp + 1, at + len - 1));
     const eq = record.indexOf('=');
-    if (eq > 0) out[record.slice(0, eq)] = record.slice(eq + 1);
+    if (eq > 0 && PAX_KEYS.has(record.slice(0, eq))) out[record.slice(0, eq)] = record.slice(eq + 1);
     at += len;
   }
   return out;

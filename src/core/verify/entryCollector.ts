@@ -27,7 +27,7 @@ const MAX_UNSAFE_NAME = 1024;
 export const KEY_PEM = './ucp-controller-server-certs/key.pem';
 const KEY_PEM_KEY = normalizeEntryName(KEY_PEM);
 
-const HASHED_TYPES = new Set(['file', 'contiguous', 'sparse']);
+const HASHED_TYPES = new Set(['file', 'contiguous']);
 
 export class EntryCollector {
   readonly listed: EntryInfo[] = [];
@@ -69,7 +69,7 @@ export class EntryCollector {
     const info: EntryInfo = {
       name: h.name,
       type: h.type,
-      size: h.size,
+      size: h.sparse?.realSize ?? h.size,
       mode: h.mode,
       uid: h.uid,
       gid: h.gid,
@@ -86,7 +86,7 @@ export class EntryCollector {
       this.listedChars += chars;
     }
     const key = normalizeEntryName(h.name);
-    const seen: SeenEntry & { type: string } = { size: h.size, type: h.type };
+    const seen: SeenEntry & { type: string } = { size: info.size, type: h.type };
     if (key === KEY_PEM_KEY) this.keyPem = seen;
     if (this.seen.has(key) || (this.seen.size < MAX_INDEXED && this.indexedChars + key.length <= MAX_INDEXED_CHARS)) {
       if (!this.seen.has(key)) this.indexedChars += key.length;
@@ -99,7 +99,10 @@ export class EntryCollector {
       const name = h.name.length > MAX_UNSAFE_NAME ? `${h.name.slice(0, MAX_UNSAFE_NAME)}… (${h.name.length} characters)` : h.name;
       if (this.unsafe.length < MAX_UNSAFE_LISTED) this.unsafe.push({ name, reason });
     }
-    if (!HASHED_TYPES.has(h.type)) return this.doneNow(info);
+    // A sparse member's stored bytes are not its content (holes left out, a map in front):
+    // hashing them would not give the file's SHA-256, and expanding a 1 TiB hole would take
+    // as long as reading 1 TiB. It is listed with its real size, like `tar tv`, and not hashed.
+    if (!HASHED_TYPES.has(h.type) || h.sparse) return this.doneNow(info);
 
     const extra = this.extraObserver(h);
     if (!this.hashEntries) return extra ? this.listedAtEnd(info, extra) : this.doneNow(info);
