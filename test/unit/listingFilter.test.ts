@@ -60,3 +60,15 @@ test('100k entries: the first listing and each keystroke after it (printed)', ()
   }
   console.log(`listing filter, 100k entries (goal <= 100 ms per keystroke): ${times.join('; ')}`);
 });
+
+test('entries UCP writes itself (no time, owner 0/0) show "—" with the reason, not 1970 and 0/0', async () => {
+  const { entryOwner, entryTime } = await import('../../webview-ui/src/listingModel');
+  const synthetic = { name: './ucp-kv.json', type: 'file', size: 8378, mode: 0o644, uid: 0, gid: 0, uname: '', gname: '', mtime: '1970-01-01T00:00:00.000Z' } as EntryView;
+  assert.equal(entryTime(synthetic).text, '—');
+  assert.match(entryTime(synthetic).title, /UCP writes this entry itself/);
+  assert.equal(entryOwner(synthetic).text, '—');
+  const real = { ...synthetic, name: './ucp-kv/member/snap/db', uid: 0, gid: 0, uname: 'root', gname: 'root', mtime: '2024-05-01T11:55:07Z' } as EntryView;
+  assert.equal(entryTime(real).text, '2024-05-01 11:55:07');
+  assert.equal(entryOwner(real).text, 'root/root');
+  assert.equal(entryOwner({ ...real, uname: '', gname: '', uid: 65534, gid: 65534 }).text, '65534/65534');
+});

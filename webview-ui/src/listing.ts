@@ -6,7 +6,7 @@ import { CATEGORY_LABELS, CATEGORY_ORDER, NOT_BACKED_UP, type Category } from '.
 import { displayName, formatMode, formatSize } from '../../src/shared/format';
 import type { EntryView, SortColumn } from '../../src/shared/protocol';
 import { el } from './dom';
-import { buildRows, countByCategory, type Row } from './listingModel';
+import { buildRows, countByCategory, entryOwner, entryTime, type Row } from './listingModel';
 import { VirtualList } from './virtualList';
 
 export const ROW_HEIGHT = 22;
@@ -50,14 +50,15 @@ function renderRow(row: HTMLElement, item: Row, onToggle: (c: Category) => void)
   row.className = `vlist-row entry ${e.type}`;
   delete row.dataset.category;
   row.dataset.name = e.name;
-  const owner = `${e.uname || e.uid}/${e.gname || e.gid}`;
+  const owner = entryOwner(e);
+  const time = entryTime(e);
   row.replaceChildren(
     cell('name', shown + (e.linkname ? ` → ${displayName(e.linkname)}` : ''), shown),
     cell('type', e.type),
     cell('size num', e.type === 'directory' ? '' : formatSize(e.size), `${e.size} bytes`),
     cell('mode mono', formatMode(e.mode, e.type), `0${e.mode.toString(8)}`),
-    cell('owner', owner),
-    cell('mtime', e.mtime.replace('T', ' ').replace(/\.\d+Z$|Z$/, ''), e.mtime),
+    cell('owner', owner.text, owner.title),
+    cell('mtime', time.text, time.title),
   );
 }
 

@@ -112,3 +112,18 @@ export function countByCategory(entries: readonly EntryView[]): Record<Category,
   for (const e of entries) counts[categorize(e.name)]++;
   return counts;
 }
+
+/**
+ * UCP writes some entries itself (the container JSON at the top level) with no time and owner
+ * 0/0 (real-backup-layout.md): "1970-01-01 00:00" would read as a clock fault. Shown as "—"
+ * with the reason on hover; a real time is shown as it is in the archive (UTC).
+ */
+export function entryTime(e: EntryView): { text: string; title: string } {
+  if (Date.parse(e.mtime) === 0) return { text: '—', title: 'No time in the archive: UCP writes this entry itself, without one.' };
+  return { text: e.mtime.replace('T', ' ').replace(/\.\d+Z$|Z$/, ''), title: `${e.mtime} (UTC)` };
+}
+
+export function entryOwner(e: EntryView): { text: string; title: string } {
+  if (Date.parse(e.mtime) === 0 && !e.uid && !e.gid && !e.uname && !e.gname) return { text: '—', title: 'No owner in the archive (0/0): UCP writes this entry itself.' };
+  return { text: owner(e), title: `uid ${e.uid}, gid ${e.gid}` };
+}
