@@ -255,10 +255,15 @@ function decode(bytes: Buffer): string {
   return !s.includes('\ufffd') || isUtf8(bytes) ? s : bytes.toString('latin1');
 }
 
-/** Octal, or GNU base-256 when the high bit of the first byte is set. */
+/**
+ * Octal, or GNU base-256 when the high bit of the first byte is set: big-endian two's
+ * complement in the rest of the field, bit 6 of the first byte the sign (GNU tar's
+ * from_header: 0x80 positive, 0xff negative, e.g. an mtime before 1970). Values past 2^53 are
+ * not safe integers and are refused by the callers that need exactness (sizes).
+ */
 function readNumber(b: Buffer, at: number, len: number): number | undefined {
   if (b[at] & 0x80) {
-    let v = b[at] & 0x7f;
+    let v = (b[at] & 0x3f) - (b[at] & 0x40);
     for (let i = 1; i < len; i++) v = v * 256 + b[at + i];
     return v;
   }
