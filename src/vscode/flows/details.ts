@@ -79,8 +79,11 @@ export class BackupViews {
         if (r && localFileFacts(r).fileMissing) return false; // the panel says the file is gone
         return !!r && r.backupState === 'SUCCESS' && (!r.encrypted || !!(await this.services.passphrases.stored(ref.cluster)));
       },
+      // The panel opened from the tree is given its record and never loads: read it then.
       revealFile: async () => {
-        if (record?.location === 'local') await revealFile(`${record.backupPath}/${record.fileName}`);
+        const r = record ?? (await loadRecord(this.services, this.services.cluster(ref.cluster), ref.id));
+        if (r.location === 'local') await revealFile(`${r.backupPath}/${r.fileName}`);
+        else void vscode.window.showInformationMessage(`${r.fileName} is on ${r.nodeLocation} in ${r.backupPath}: use Download Backup to bring it here.`);
       },
       showLog: async () => {
         const cluster = this.services.cluster(ref.cluster);
