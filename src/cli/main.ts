@@ -10,7 +10,10 @@ const commands: Record<string, { summary: string; load: () => Promise<CliCommand
   verify: { summary: 'verify a backup archive (local or on a manager)', load: async () => (await import('./verify')).command },
   drill: { summary: 'restore drill: restore the etcd snapshot on a manager (or locally), check certificates, auth store, version', load: async () => (await import('./drill')).command },
   diff: { summary: 'compare two backup archives', load: async () => (await import('./diff')).command },
-  prune: { summary: 'remove old backups beyond the newest N (for cron)', load: async () => (await import('./prune')).command },
+  prune: { summary: 'remove old backups by policy (--keep-last/daily/weekly/monthly; for cron)', load: async () => (await import('./prune')).command },
+  schedule: { summary: 'backups on a timer: install, list, remove, run-now (systemd or cron)', load: async () => (await import('./schedule')).command },
+  status: { summary: "a cluster's last good backup, next due, overdue", load: async () => (await import('./schedule')).statusCommand },
+  copy: { summary: 'copy a backup off-site (sftp://, s3://, a folder), checked', load: async () => (await import('./copy')).command },
   'break-lock': { summary: 'remove a stale backup lock', load: async () => (await import('./breakLock')).command },
   api: { summary: 'talk to the UCP API (backup, backups, get)', load: async () => (await import('./api')).command },
 };

@@ -1,0 +1,112 @@
+/**
+ * One run of a schedule (what the timer or crontab line starts, and `schedule run-now`):
+ * a backup named <prefix><UTC time>.tar, then a copy to each --copy-to destination, then the
+ * --notify-command with the result as JSON on stdin. Scheduled runs never accept a new host
+ * key: an unknown or changed key fails the run, in words, like any other failure.
+ *
+ * Exit codes (documented for cron in the README and `schedule --help`):
+ *   0 backup and every copy done · 1 backup failed · 2 usage or set-up (schedule, passphrase,
+ *   config) · 3 skipped: another backup was running · 4 backup done, a copy failed ·
+ *   130 / 143 cancelled by SIGINT / stopped by SIGTERM.
+ */
+import { spawn } from 'node:child_process';
+import type Docker from 'dockerode';
+import { describeError, UcpError } from '../errors';
+import { findCluster, findNode, loadConfigFile } from '../config';
+import { SessionPool } from '../ssh/sessionPool';
+import { runBackup } from '../engine/runBackup';
+import { BackupRunningError } from '../engine/errors';
+import type { BackupRecord } from '../history/record';
+import type { ProgressSink } from '../progress';
+import { copyBackup, type CopyRecord } from '../copy/copyBackup';
+import { readSchedulePassphrase, type ScheduleDefinition } from './definition';
+
+export const SCHEDULE_EXIT = { ok: 0, failed: 1, usage: 2, skipped: 3, copyFailed: 4 } as const;
+
+export interface ScheduleRunResult {
+  schedule: string;
+  cluster: string;
+  machine: string;
+  outcome: 'success' | 'failed' | 'skipped' | 'copy-failed' | 'cancelled';
+  exitCode: number;
+  startedAt: string;
+  finishedAt: string;
+  record?: BackupRecord;
+  copies: CopyRecord[];
+  copyErrors: { to: string; error: string }[];
+  /** Why it failed or was skipped, in words. */
+  error?: string;
+}
+
+export function backupName(prefix: string, at: Date): string {
+  return `${prefix}${at.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '')}.tar`;
+}
+
+export interface RunDeps {
+  signal?: AbortSignal;
+  onProgress?: ProgressSink;
+  log?: (line: string) => void;
+}
+
+export async function runSchedule(def: ScheduleDefinition, deps: RunDeps = {}): Promise<ScheduleRunResult> {
+  const started = new Date();
+  const result: ScheduleRunResult = { schedule: def.id, cluster: def.cluster, machine: def.machine, outcome: 'failed', exitCode: 1, startedAt: started.toISOString(), finishedAt: '', copies: [], copyErrors: [] };
+  const pool = new SessionPool({ acceptUnknownHostKeys: false });
+  let last: BackupRecord | undefined;
+  try {
+    const passphrase = await readSchedulePassphrase(def);
+    const cluster = findCluster(await loadConfigFile(def.configFile), def.cluster);
+    const node = findNode(cluster, def.node);
+    const docker: Docker = await pool.get(node).docker();
+    const fileName = backupName(def.namePrefix, started);
+    const destination = def.destination.kind === 'local' ? { kind: 'local' as const, path: `${def.destination.dir.replace(/\/+$/, '')}/${fileName}` } : { kind: 'host' as const, hostPath: def.destination.hostPath, fileName };
+    const record = await runBackup(
+      { destination, passphrase, noPassphrase: !def.encrypted, includeLogs: def.includeLogs, engine: def.engine, owner: `schedule ${def.id} on ${def.machine}` },
+      { docker, cluster, node, signal: deps.signal, onProgress: deps.onProgress, log: deps.log, onRecord: (r) => (last = r) },
+    );
+    result.record = record;
+    for (const to of def.copyTo) {
+      try {
+        result.copies.push(await copyBackup({ record }, to, { docker, s3: { endpoint: def.s3Endpoint }, sftp: { identityFile: def.sshIdentityFile, knownHostsFile: def.knownHostsFile }, signal: deps.signal }));
+      } catch (err) {
+        result.copyErrors.push({ to, error: describeError(err) });
+      }
+    }
+    [result.outcome, result.exitCode] = result.copyErrors.length ? ['copy-failed', SCHEDULE_EXIT.copyFailed] : ['success', SCHEDULE_EXIT.ok];
+    if (result.copyErrors.length) result.error = result.copyErrors.map((c) => `copy to ${c.to} failed: ${c.error}`).join('; ');
+  } catch (err) {
+    result.record = last;
+    result.error = describeError(err);
+    if (err instanceof BackupRunningError) [result.outcome, result.exitCode] = ['skipped', SCHEDULE_EXIT.skipped];
+    else if (err instanceof UcpError && (err.exitCode === 130 || err.exitCode === 143)) [result.outcome, result.exitCode] = ['cancelled', deps.signal?.reason === 'SIGTERM' ? 143 : 130];
+    else [result.outcome, result.exitCode] = ['failed', last ? SCHEDULE_EXIT.failed : err instanceof UcpError && err.exitCode === 2 ? SCHEDULE_EXIT.usage : SCHEDULE_EXIT.failed];
+  } finally {
+    pool.closeAll();
+    result.finishedAt = new Date().toISOString();
+  }
+  return result;
+}
+
+/**
+ * Runs the admin's --notify-command through /bin/sh with the result as JSON on stdin (and
+ * UCP_BACKUP_OUTCOME / UCP_BACKUP_EXIT_CODE set), for mail, chat or monitoring. A hook that
+ * fails or hangs (60 s) is reported; it never changes the run's exit code.
+ */
+export function notify(command: string, result: ScheduleRunResult, timeoutMs = 60_000): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, UCP_BACKUP_OUTCOME: result.outcome, UCP_BACKUP_EXIT_CODE: String(result.exitCode) } });
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-500)));
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      resolve(`the notify command could not start: ${err.message}`);
+    });
+    child.on('close', (code, sig) => {
+      clearTimeout(timer);
+      resolve(code === 0 ? undefined : `the notify command ${sig ? `was stopped (${sig}) after ${timeoutMs / 1000} s` : `exited ${code}`}${stderr.trim() ? `: ${stderr.trim()}` : ''}`);
+    });
+    child.stdin.on('error', () => undefined); // a hook that ignores its input
+    child.stdin.end(JSON.stringify(result) + '\n');
+  });
+}
