@@ -6,6 +6,7 @@ import { createLog } from './log';
 import { DetailsPanels } from './panels/detailsPanel';
 import { Services } from './services';
 import { BackupTreeProvider } from './tree/provider';
+import { BackupStatusBar } from './statusBar';
 
 let services: Services | undefined;
 
@@ -25,6 +26,7 @@ export function activate(context: vscode.ExtensionContext): void {
     panels.register(),
     { dispose: () => panels.dispose() },
     ...registerCommands(services, tree, views),
+    new BackupStatusBar(() => services!.clusters().map((c) => c.name), (c) => tree.loadedRecords(c), tree.onDidChangeTreeData, treeView),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('ucpBackup.clusters') || e.affectsConfiguration('ucpBackup.configFile')) {
         // Sessions are keyed by endpoint: a changed node gets a new one; running backups keep theirs.

@@ -81,6 +81,17 @@ export function registerHistoryTidyTests(session: () => CodeServerSession): void
     });
   });
 
+  test('the status bar shows the last backup of the cluster and its age; it opens the UCP Backup view', async () => {
+    const s = session();
+    await s.step('tidy-status-bar', async () => {
+      await s.clickActivityBar('Explorer');
+      const item = s.page.locator('.part.statusbar .statusbar-item', { hasText: /demo: (just now|\d+ (second|minute|hour)s? ago)/ }).first();
+      await s.waitUnlessError(item, 'the status bar item with the last backup of demo');
+      await item.click();
+      await s.page.locator('.part.sidebar .composite.title', { hasText: /UCP Backup/i }).waitFor({ state: 'visible' });
+    });
+  });
+
   test('"Show log" in a backup\'s details opens that backup\'s own log, decrypted with its passphrase', async () => {
     const s = session();
     await s.step('tidy-log', async () => {

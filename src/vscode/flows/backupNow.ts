@@ -16,6 +16,7 @@ import type { Services } from '../services';
 import type { BackupTreeProvider, UcpNode } from '../tree/provider';
 import { apiBackupNow, pickBackupWay } from './apiBackupNow';
 import { defaultBackupName, stampAtStart } from './backupNames';
+import { backupActivity } from '../statusBar';
 import { pickCluster, pickManager } from './pick';
 import { revealFile } from './details';
 
@@ -172,6 +173,7 @@ export async function backupNow(services: Services, tree: BackupTreeProvider, ar
             const increment = ev.percent !== undefined && ev.percent > last ? ev.percent - last : undefined;
             if (ev.percent !== undefined) last = Math.max(last, ev.percent);
             progress.report({ message: `${STEP_TITLES[ev.step] ?? ev.step}: ${ev.message}`, increment });
+            backupActivity.report(c.name, `${STEP_TITLES[ev.step] ?? ev.step}${ev.percent !== undefined ? ` ${Math.round(ev.percent)}%` : ''}`);
           },
         });
       },
@@ -191,6 +193,7 @@ export async function backupNow(services: Services, tree: BackupTreeProvider, ar
     else if (pick) log.show(true);
     return undefined;
   } finally {
+    backupActivity.done(c.name);
     tree.backupFinished();
   }
 

@@ -45,6 +45,12 @@ export class BackupTreeProvider implements vscode.TreeDataProvider<UcpNode>, vsc
     this.changed.fire(undefined);
   }
 
+  /** The backup list of a cluster as last loaded (newest first), for the status bar; undefined while loading. */
+  loadedRecords(cluster: string): readonly BackupRecord[] | undefined {
+    const load = this.backups.get(cluster);
+    return load?.state === 'done' ? load.value.records : undefined;
+  }
+
   /** Only the backup lists (cheap: no rediscovery). */
   refreshBackups(): void {
     this.backups.clear();
