@@ -39,7 +39,9 @@ export function activate(context: vscode.ExtensionContext): void {
   log.info(`UCP Backup ${context.extension.packageJSON.version as string} activated.`);
 }
 
-export function deactivate(): void {
-  services?.dispose();
+/** VS Code awaits this (about 5 s at most) when the window closes or reloads. */
+export async function deactivate(): Promise<void> {
+  const s = services;
   services = undefined;
+  await s?.dispose();
 }

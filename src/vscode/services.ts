@@ -10,6 +10,7 @@ import { configFilePath, loadClusters, type ClusterEntry } from './clusterSource
 import type { Log } from './log';
 import { Passphrases } from './passphrases';
 import { UcpApiClusters } from './api/apiClusters';
+import { RunningBackups } from './runningBackups';
 
 export const TRUST_HOST_KEY = 'Trust and Connect';
 
@@ -20,6 +21,8 @@ export class Services {
   readonly api: UcpApiClusters;
   /** Last discovery per cluster name, so commands pick nodes without reconnecting. */
   readonly statusCache = new Map<string, ClusterStatus>();
+  /** Backups this window runs: stopped cleanly when it closes or reloads. */
+  readonly running = new RunningBackups();
 
   constructor(
     readonly context: vscode.ExtensionContext,
@@ -122,7 +125,16 @@ export class Services {
     await vscode.workspace.getConfiguration('ucpBackup').update('clusters', clusters, vscode.ConfigurationTarget.Global);
   }
 
-  dispose(): void {
+  /**
+   * The window closes or reloads: running backups are stopped as a cancel stops them (their
+   * record says why) before the SSH sessions they use are closed.
+   */
+  async dispose(): Promise<void> {
+    if (this.running.count) {
+      this.log.info(`The window is closing: stopping ${this.running.count} running backup(s).`);
+      const left = await this.running.stopAll();
+      if (left) this.log.warn(`${left} backup(s) did not stop in time; their lock expires by its lease and the next start marks them interrupted.`);
+    }
     this.pool.closeAll();
   }
 }

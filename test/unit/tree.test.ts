@@ -183,3 +183,22 @@ test('a record whose run holds the lock, or that was created moments ago, stays 
   // Finished records are never touched.
   assert.equal(isInterrupted(record({ backupState: 'SUCCESS' }), undefined, NOW), false);
 });
+
+test('a record whose own lock expired is interrupted at once; one whose lock looks dead but is not expired says so while it waits', () => {
+  // Killed seconds after it started (a killed extension host): no grace, its lease decides.
+  const killed = record({ id: 'killed', backupState: 'IN_PROGRESS', created_at: new Date(NOW - 30_000).toISOString() });
+  const expired = { backupId: 'killed', expired: true, stale: true, staleReason: 'its lease expired: not renewed for 9 s (lease 6 s)' };
+  assert.equal(isInterrupted(killed, expired, NOW), true);
+  const [shown] = markInterrupted([killed], expired, NOW);
+  assert.equal(shown.backupState, 'FAILED');
+  assert.match(shown.shortError, /^interrupted: its run stopped renewing the cluster lock \(its lease expired: not renewed for 9 s/);
+  // Its process on this machine is gone but the lease is not up: still in progress, with why it looks dead.
+  const dead = { backupId: 'killed', expired: false, stale: true, staleReason: 'process 4242 on laptop is gone' };
+  const [waiting] = markInterrupted([killed], dead, NOW);
+  assert.equal(waiting.backupState, 'IN_PROGRESS');
+  const p = backupPresentation(waiting, NOW);
+  assert.match(p.description, /^in progress, not responding: process 4242 on laptop is gone; its lock expires by itself/);
+  assert.equal(p.icon, 'warning', 'not the spinner: nothing is running');
+  // A live lock: nothing said.
+  assert.equal(markInterrupted([killed], { backupId: 'killed', expired: false, stale: false }, NOW)[0].shortError, killed.shortError);
+});

@@ -19,22 +19,48 @@ export const INTERRUPTED_ERROR = 'interrupted: the run ended without finishing';
  */
 export const RECONCILE_GRACE_MS = 2 * 60_000;
 
-/** Whether the run of an IN_PROGRESS record is gone: no lock under its id, and not brand new. */
-export function isInterrupted(record: BackupRecord, lock: Pick<LockInfo, 'backupId'> | undefined, now = Date.now()): boolean {
+/** What reconciling judges a record by: the lock's holder and, when it is the record's, its lease. */
+export type LockFacts = Pick<LockInfo, 'backupId'> & Partial<Pick<LockInfo, 'expired' | 'stale' | 'staleReason'>>;
+
+/**
+ * Whether the run of an IN_PROGRESS record is gone: no lock under its id and not brand new, or
+ * the lock under its id expired (its run stopped renewing it: killed, frozen or cut off; a
+ * live run renews it every beat, so no grace is needed for it).
+ */
+export function isInterrupted(record: BackupRecord, lock: LockFacts | undefined, now = Date.now()): boolean {
   if (record.backupState !== 'IN_PROGRESS') return false;
-  if (lock?.backupId === record.id) return false;
+  if (lock?.backupId === record.id) return lock.expired === true;
   const created = Date.parse(record.created_at);
   return Number.isFinite(created) && now - created > RECONCILE_GRACE_MS;
 }
 
+/** Why an interrupted record ended, as its shortError says. */
+function interruptedError(record: BackupRecord, lock: LockFacts | undefined): string {
+  if (lock?.backupId === record.id && lock.expired) return `interrupted: its run stopped renewing the cluster lock (${lock.staleReason ?? 'lease expired'}); it was killed or lost its link`;
+  return INTERRUPTED_ERROR;
+}
+
 /** The record as the store will say after reconciling: FAILED, with why. */
-export function asInterrupted(record: BackupRecord, now = Date.now()): BackupRecord {
-  return { ...record, backupState: 'FAILED', shortError: INTERRUPTED_ERROR, completed_at: new Date(now).toISOString() };
+export function asInterrupted(record: BackupRecord, now = Date.now(), lock?: LockFacts): BackupRecord {
+  return { ...record, backupState: 'FAILED', shortError: interruptedError(record, lock), completed_at: new Date(now).toISOString() };
+}
+
+/**
+ * A running record whose lock looks dead before its lease is up (its process on this machine
+ * is gone, or no heartbeat): what the tree says beside "in progress" until the lease lapses.
+ */
+export function notRespondingReason(record: BackupRecord, lock: LockFacts | undefined): string | undefined {
+  if (record.backupState !== 'IN_PROGRESS' || lock?.backupId !== record.id || lock.expired || !lock.stale) return undefined;
+  return `not responding: ${lock.staleReason ?? 'its lock looks stale'}; its lock expires by itself, or break it`;
 }
 
 /** The list with interrupted records shown as they will be stored (for a view that cannot write). */
-export function markInterrupted(records: readonly BackupRecord[], lock: Pick<LockInfo, 'backupId'> | undefined, now = Date.now()): BackupRecord[] {
-  return records.map((r) => (isInterrupted(r, lock, now) ? asInterrupted(r, now) : r));
+export function markInterrupted(records: readonly BackupRecord[], lock: LockFacts | undefined, now = Date.now()): BackupRecord[] {
+  return records.map((r) => {
+    if (isInterrupted(r, lock, now)) return asInterrupted(r, now, lock);
+    const reason = notRespondingReason(r, lock);
+    return reason ? { ...r, shortError: reason } : r;
+  });
 }
 
 /**
@@ -51,7 +77,7 @@ export async function reconcileInterrupted(docker: Docker, local = new LocalHist
   for (const stale of candidates) {
     const fresh = await getClusterRecord(docker, stale.id);
     if (!fresh || !isInterrupted(fresh, lock, now)) continue;
-    const failed = asInterrupted(fresh, now);
+    const failed = asInterrupted(fresh, now, lock);
     await updateClusterRecord(docker, failed);
     if (failed.location === 'local') await local.put(failed);
     marked.push(failed);

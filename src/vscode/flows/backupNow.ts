@@ -162,7 +162,7 @@ export async function backupNow(services: Services, tree: BackupTreeProvider, ar
         let last = 0;
         progress.report({ message: `Connecting to ${n.name}…` });
         const docker = await services.docker(n);
-        return runBackup(request, {
+        return services.running.track(abort, runBackup(request, {
           docker,
           cluster: c,
           node: n,
@@ -175,7 +175,7 @@ export async function backupNow(services: Services, tree: BackupTreeProvider, ar
             progress.report({ message: `${STEP_TITLES[ev.step] ?? ev.step}: ${ev.message}`, increment });
             backupActivity.report(c.name, `${STEP_TITLES[ev.step] ?? ev.step}${ev.percent !== undefined ? ` ${Math.round(ev.percent)}%` : ''}`);
           },
-        });
+        }));
       },
     );
   } catch (err) {
