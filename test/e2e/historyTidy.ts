@@ -92,6 +92,18 @@ export function registerHistoryTidyTests(session: () => CodeServerSession): void
     });
   });
 
+  test('the walkthrough "Back up a UCP cluster" opens from the palette with its steps, from Add a cluster to Verify a backup', async () => {
+    const s = session();
+    await s.step('tidy-walkthrough', async () => {
+      await s.runCommand('Welcome: Open Walkthrough...');
+      await s.pickQuickItem(/^Back up a UCP cluster/);
+      const page = s.page.locator('.gettingStartedContainer');
+      await s.waitUnlessError(page.locator('.getting-started-step', { hasText: 'Add a cluster' }).first(), 'the walkthrough\'s first step');
+      for (const title of ['Back up now', 'Look at a backup', 'Verify a backup']) await page.locator('.getting-started-step', { hasText: title }).first().waitFor({ state: 'attached' });
+      await s.page.keyboard.press('Control+W');
+    });
+  });
+
   test('"Show log" in a backup\'s details opens that backup\'s own log, decrypted with its passphrase', async () => {
     const s = session();
     await s.step('tidy-log', async () => {

@@ -67,3 +67,15 @@ test('no setting description speaks of the test sandbox (an admin reads them in 
     assert.doesNotMatch(`${p.description ?? ''} ${p.markdownDescription ?? ''}`, /testbed|sandbox|demo cluster/i, key);
   }
 });
+
+test('the walkthrough goes from adding a cluster to verifying a backup; its media and commands exist', () => {
+  const [w] = pkg.contributes.walkthroughs as { id: string; steps: { id: string; description: string; media: { markdown: string }; completionEvents: string[] }[] }[];
+  assert.deepEqual(w.steps.map((s) => s.id), ['addCluster', 'backupNow', 'details', 'verify']);
+  const commands = new Set((pkg.contributes.commands as { command: string }[]).map((c) => c.command));
+  for (const step of w.steps) {
+    assert.ok(readFileSync(join(ROOT, step.media.markdown), 'utf8').startsWith('# '), `${step.media.markdown} exists`);
+    const linked = [...step.description.matchAll(/\(command:([\w.]+)\)/g)].map((m) => m[1]);
+    assert.ok(linked.length > 0, `${step.id} has a button`);
+    for (const c of [...linked, ...step.completionEvents.map((e) => e.replace('onCommand:', ''))]) assert.ok(commands.has(c), `${step.id}: ${c} is a command`);
+  }
+});
