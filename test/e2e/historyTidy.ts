@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent } from 'node:http';
 import Docker from 'dockerode';
@@ -96,11 +96,25 @@ export function registerHistoryTidyTests(session: () => CodeServerSession): void
     const s = session();
     await s.step('tidy-walkthrough', async () => {
       await s.runCommand('Welcome: Open Walkthrough...');
-      await s.pickQuickItem(/^Back up a UCP cluster/);
+      await s.pickQuickItem('Back up a UCP cluster');
       const page = s.page.locator('.gettingStartedContainer');
       await s.waitUnlessError(page.locator('.getting-started-step', { hasText: 'Add a cluster' }).first(), 'the walkthrough\'s first step');
       for (const title of ['Back up now', 'Look at a backup', 'Verify a backup']) await page.locator('.getting-started-step', { hasText: title }).first().waitFor({ state: 'attached' });
       await s.page.keyboard.press('Control+W');
+    });
+  });
+
+  test('a junk file right-clicked for Verify gets an INVALID report that says what it is', async () => {
+    const s = session();
+    await s.step('tidy-junk-verify', async () => {
+      const junk = `e2e-junk-${stamp}.tar`;
+      writeFileSync(join(s.workspace, junk), 'not a backup at all\n'.repeat(100));
+      await s.explorerContextMenu(junk, 'Verify Backup');
+      const verdict = s.webviewFrame().locator('[data-verdict]');
+      await s.waitUnlessError(verdict, 'the INVALID report', UI_TIMEOUT);
+      assert.equal(await verdict.getAttribute('data-verdict'), 'INVALID');
+      assert.match(await s.webviewFrame().locator('table.checks').innerText(), /neither OpenPGP nor tar data/);
+      await s.dismissNotifications();
     });
   });
 

@@ -3,7 +3,7 @@
  * one: "Verify Backup" (explorer .tar, tree item, palette file picker) and "Show Backup Details".
  */
 import * as vscode from 'vscode';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { CancelledError, describeError } from '../../core/errors';
 import { listBackups } from '../../core/history/backupHistory';
@@ -18,6 +18,7 @@ import { localFileFacts } from '../tree/backupList';
 import type { UcpNode } from '../tree/provider';
 import { labelOf, loadRecord, verifySourceFor, verifyWithPassphrase } from './backupAccess';
 import { showBackupLog } from './backupLog';
+import { notABackupReport } from './invalidReport';
 import { olderFirst } from '../../shared/compareOrder';
 
 type Progress = (message: string, percent?: number) => void;
@@ -139,9 +140,14 @@ export class BackupViews {
       });
     } catch (err) {
       if (err instanceof CancelledError) return undefined;
-      this.services.log.error(`Verify ${label}: ${describeError(err)}`);
-      void vscode.window.showErrorMessage(`Cannot verify ${basename(label)}: ${describeError(err)}`);
-      return undefined;
+      // Not a backup at all: an INVALID report that says what the file is (not a cut-off toast).
+      const invalid = notABackupReport(label, err, ref.kind === 'file' ? statSync(ref.path, { throwIfNoEntry: false })?.size : undefined);
+      if (invalid) result = { report: invalid, record };
+      else {
+        this.services.log.error(`Verify ${label}: ${describeError(err)}`);
+        void vscode.window.showErrorMessage(`Cannot verify ${basename(label)}: ${describeError(err)}`);
+        return undefined;
+      }
     }
     if (!result) return undefined;
     const { report } = result;
