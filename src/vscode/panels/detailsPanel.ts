@@ -8,6 +8,7 @@ import { describeError } from '../../core/errors';
 import { WEBVIEW_VIEW_TYPE, isWebviewMessage, type HostMessage, type PanelContent, type PanelRef, type ReportView, type WebviewState } from '../../shared/protocol';
 import type { Log } from '../log';
 import { webviewHtml } from './html';
+import { localPathOf, mergedContent } from './panelReuse';
 
 /** How a panel gets its content and acts on the webview's requests. */
 export interface PanelSource {
@@ -59,6 +60,18 @@ class DetailsPanel {
         (err) => this.post({ type: 'error', message: describeError(err) }),
       );
     }
+  }
+
+  /** The file this panel shows on this machine (a file, or a local backup), for one tab per backup. */
+  localPath(ref: PanelRef): string | undefined {
+    return localPathOf(this.content, ref);
+  }
+
+  /** Shows `content` in this open panel without losing what it already has (panelReuse.ts). */
+  update(content: PanelContent): void {
+    const merged = mergedContent(this.content, content);
+    if (this.content?.kind === 'details' && merged.kind === 'details' && merged.report && merged.report === this.content.report && merged.record === this.content.record) return;
+    this.setContent(merged);
   }
 
   setContent(content: PanelContent): void {
@@ -153,9 +166,10 @@ export class DetailsPanels implements vscode.WebviewPanelSerializer<WebviewState
   /** Opens (or reveals) the panel for `ref`; `initial` skips loading when the caller has it. */
   show(ref: PanelRef, initial?: PanelContent): void {
     const key = refKey(ref);
-    const existing = this.open.get(key);
+    // A local file verified from the Explorer may be a backup whose panel is open: one tab.
+    const existing = this.open.get(key) ?? (ref.kind === 'file' ? [...this.open.entries()].find(([k, p]) => p.localPath(JSON.parse(k) as PanelRef) === ref.path)?.[1] : undefined);
     if (existing) {
-      if (initial) existing.setContent(initial);
+      if (initial) existing.update(initial);
       existing.panel.reveal();
       return;
     }
