@@ -44,9 +44,9 @@ function looksLikeCutTarHeader(head: Uint8Array): boolean {
   const nul = nameField.indexOf(0);
   if (nul <= 0 || !nameField.subarray(nul).every((b) => b === 0)) return false;
   if (!/^[\x20-\x7e]+$/.test(nameField.subarray(0, nul).toString('latin1'))) return false;
-  // The mode field, when present, is octal digits.
-  const mode = Buffer.from(head.subarray(100, 107)).toString('latin1');
-  return head.length >= 100 && /^[0-7 ]*$/.test(mode);
+  // The mode field, when present, is octal digits (NUL- or space-terminated).
+  const mode = Buffer.from(head.subarray(100, 108)).toString('latin1');
+  return head.length >= 100 && /^[0-7 ]*\0?$/.test(mode);
 }
 
 export function tarChecksumOk(block: Uint8Array): boolean {
