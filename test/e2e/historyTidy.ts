@@ -12,7 +12,7 @@ import { Agent } from 'node:http';
 import Docker from 'dockerode';
 import { removeClusterRecord } from '../../src/core/history/clusterHistory';
 import type { BackupRecord } from '../../src/core/history/record';
-import { runCli } from '../helpers/cli';
+import { ROOT, runCli } from '../helpers/cli';
 import { TESTBED_CLUSTERS, UI_TIMEOUT, poll, type CodeServerSession } from '../helpers/codeServer';
 import { testbedManager } from '../helpers/testbed';
 
@@ -199,6 +199,42 @@ export function registerHistoryTidyTests(session: () => CodeServerSession): void
       assert.deepEqual(after.filter((r) => r.backupState === 'FAILED').map((r) => r.id), [], 'no failed record is left');
       assert.ok(after.some((r) => r.fileName === TIDY.reveal && r.backupState === 'SUCCESS'), 'successful records stay');
       await s.dismissNotifications();
+    });
+  });
+}
+
+/**
+ * Add Cluster for the swarm the session already has as "demo" (reached through manager1 as a
+ * newcomer would type it): the connection test passes, then the swarm is refused by its ID.
+ */
+export function registerAddClusterTests(session: () => CodeServerSession): void {
+  test('"Add Cluster" refuses a swarm that is already configured (its backups would be listed twice), and saves nothing', async () => {
+    const s = session();
+    await s.step('tidy-add-same-swarm', async () => {
+      const tb = JSON.parse(readFileSync(join(ROOT, '.testbed', 'testbed.json'), 'utf8')) as { ssh: { identityFile: string; knownHostsFile: string } };
+      const m1 = testbedManager('manager1');
+      await s.runCommand('UCP: Add Cluster');
+      const refused = s.message('This swarm is already configured as cluster demo.');
+      const title = 'Add a manager of again';
+      await s.answerPrompts(refused, 'Add Cluster', async (t) => {
+        if (t === 'Add UCP cluster') await s.typeInQuickInput('again');
+        else if (t === 'How is again reached?') await s.pickQuickItem('SSH to a manager node');
+        else if (t === title) await s.typeInQuickInput(`root@${m1.host}:${m1.sshPort}`);
+        else if (t === `${title}: authentication`) await s.pickQuickItem('Private key file…');
+        else if (t === 'SSH private key') await s.typeInFileDialog(tb.ssh.identityFile, t, /.*/);
+        else if (t === `${title}: known_hosts`) await s.pickQuickItem('Other known_hosts file…');
+        else if (t === 'known_hosts file') await s.typeInFileDialog(tb.ssh.knownHostsFile, t, /.*/);
+        else if (t === `${title}: Docker socket`) await s.typeInQuickInput('/var/run/docker.sock');
+        else return false;
+        return true;
+      });
+      assert.match(await refused.innerText(), /Swarm ID \w+/);
+      await s.page.keyboard.press('Escape');
+      await refused.waitFor({ state: 'hidden' });
+      await s.clickActivityBar('UCP Backup');
+      assert.equal(await s.treeRowByLabel('again').count(), 0, 'no second cluster in the tree');
+      const settings = JSON.parse(readFileSync(join(s.userDataDir, 'User', 'settings.json'), 'utf8')) as { 'ucpBackup.clusters': { name: string }[] };
+      assert.deepEqual(settings['ucpBackup.clusters'].map((c) => c.name), ['demo'], 'nothing was saved');
     });
   });
 }

@@ -20,7 +20,7 @@ import type { BackupRecord } from '../../src/core/history/record';
 import { runCli } from '../helpers/cli';
 import { CodeServerSession, TESTBED_CLUSTERS, UI_TIMEOUT, poll } from '../helpers/codeServer';
 import { testbedManager } from '../helpers/testbed';
-import { cleanupHistoryTidy, prepareHistoryTidy, registerHistoryTidyTests } from './historyTidy';
+import { cleanupHistoryTidy, prepareHistoryTidy, registerAddClusterTests, registerHistoryTidyTests } from './historyTidy';
 
 /** Typed into VS Code's password input boxes; to the CLI only on stdin. */
 const PASSPHRASE = 'e2e-manage-passphrase-42';
@@ -265,3 +265,4 @@ test('"UCP: Show Log" opens the "UCP Backup" output with the line of the last co
 
 // Issue 15's scenarios in this session: Reveal File, a backup whose file is gone, Clear Failed Records.
 registerHistoryTidyTests(() => s);
+registerAddClusterTests(() => s);

@@ -90,7 +90,7 @@ async function askNode(clusterName: string): Promise<NodeConfig | undefined> {
   }
   const knownHostsFile = await askKnownHosts(title, { ...target, username: username || undefined });
   if (!knownHostsFile) return undefined;
-  const dockerSocket = await input(title, 'Docker socket on the node', DEFAULT_DOCKER_SOCKET, (v) => (v.startsWith('/') ? undefined : 'An absolute path.'));
+  const dockerSocket = await input(`${title}: Docker socket`, 'Docker socket on the node', DEFAULT_DOCKER_SOCKET, (v) => (v.startsWith('/') ? undefined : 'An absolute path.'));
   if (!dockerSocket) return undefined;
   return buildNode({ host: target.host, port: target.port, username, identityFile, dockerSocket, knownHostsFile });
 }
