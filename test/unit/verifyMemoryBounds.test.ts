@@ -6,9 +6,9 @@
  */
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bundleCli, gpgEncrypt, gpgEncryptStreamed, makeTar, passFile, runMeasured, tempDir } from '../helpers/archives';
+import { bundleCli, gpgEncrypt, gpgEncryptStreamed, makeTar, passFile, PASSPHRASE, runMeasured, tempDir } from '../helpers/archives';
 import { manyEntriesTar, runMeasuredWithStdin, zeroFileTar } from '../helpers/hostileArchives';
 
 const LIMIT_MIB = 128;
@@ -112,3 +112,36 @@ for (const [algo, bytes, extra] of [['bzip2', 256 * MiB, ['--bzip2-compress-leve
     rmSync(file, { force: true });
   });
 }
+
+/**
+ * Argon2 passphrase stretching (RFC 9580 S2K 4) takes 2^m KiB: a tiny file asking for m = 20
+ * took 1.2 GiB. gpg 2.2 cannot write Argon2, so OpenPGP.js writes the archive (m = 15, the most
+ * verify allows); the hostile one is the same file with its m byte raised to 20.
+ */
+test('Argon2 S2K: 32 MiB is read (VALID, under 128 MiB); a file asking for 1 GiB is refused in one sentence, under 128 MiB', async (t) => {
+  const openpgp = await import('openpgp');
+  const tar = readFileSync(makeTar(dir));
+  const enc = Buffer.from(
+    (await openpgp.encrypt({
+      message: await openpgp.createMessage({ binary: tar }),
+      passwords: [PASSPHRASE],
+      format: 'binary',
+      config: { s2kType: openpgp.enums.s2k.argon2, s2kArgon2Params: { passes: 1, parallelism: 1, memoryExponent: 15 }, aeadProtect: false },
+    })) as Uint8Array,
+  );
+  // SKESK v4: header (2), version, cipher, S2K type 4, salt (16), t, p, then m.
+  assert.deepEqual([enc[2], enc[4], enc[23]], [4, 4, 15], 'an SKESK v4 with Argon2, m = 15');
+  const ok = join(dir, 'argon2-15.gpg');
+  writeFileSync(ok, enc);
+  const r1 = await verifyMeasured(ok);
+  assert.equal(r1.code, 0, r1.stdout + r1.stderr);
+  const hostile = join(dir, 'argon2-20.gpg');
+  enc[23] = 20;
+  writeFileSync(hostile, enc);
+  const r2 = await runMeasured(cli, ['verify', hostile, '--passphrase-file', passFile(dir)]);
+  assert.equal(r2.code, 2, r2.stdout + r2.stderr);
+  assert.match(r2.stderr, /^ucp-backup: This backup stretches its passphrase with Argon2 that needs more than 32 MiB of memory/);
+  assert.doesNotMatch(r2.stderr, /\n\s+at /);
+  t.diagnostic(`Argon2 m=15: peak RSS ${r1.peakRssMiB.toFixed(1)} MiB; m=20 refused at ${r2.peakRssMiB.toFixed(1)} MiB (was 1,235 MiB)`);
+  for (const r of [r1, r2]) assert.ok(r.peakRssMiB > 0 && r.peakRssMiB <= LIMIT_MIB, `peak RSS ${r.peakRssMiB.toFixed(1)} MiB`);
+});

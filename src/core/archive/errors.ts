@@ -65,11 +65,21 @@ export class CorruptArchiveError extends UcpError {
 
 /**
  * A valid OpenPGP form verify cannot read (yet): our fast path and OpenPGP.js both lack it
- * (IDEA; Camellia with bzip2). Not a verdict on the file — gpg may read it — and never a
- * wrong passphrase (exit 2: verify could not check it).
+ * (IDEA). Not a verdict on the file — gpg may read it — and never a wrong passphrase (exit 2:
+ * verify could not check it).
  */
 export class UnsupportedArchiveError extends UcpError {
   constructor(what: string) {
     super(`This backup uses ${what}, which verify cannot decrypt yet (GnuPG can).`, 'Check it through gpg instead: `gpg --decrypt FILE | ucp-backup verify -` verifies the tar inside the same way.', 2);
+  }
+}
+
+/**
+ * The file asks for more memory than verify gives any input (an Argon2 passphrase stretch
+ * set to gigabytes): refused before the memory is taken. Not a verdict on the file (exit 2).
+ */
+export class MemoryLimitError extends UcpError {
+  constructor(what: string, limit: string) {
+    super(`This backup ${what}; verify allows ${limit} (it reads any file in bounded memory, and a hostile file could ask for gigabytes).`, 'Decrypt it with the tool that wrote it and verify the tar inside: `<tool> --decrypt FILE | ucp-backup verify -`.', 2);
   }
 }

@@ -7,7 +7,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import type * as OpenPgp from 'openpgp';
 import { UcpError } from '../errors';
-import { CorruptArchiveError, IntegrityError, WrongPassphraseError } from './errors';
+import { CorruptArchiveError, IntegrityError, MemoryLimitError, WrongPassphraseError } from './errors';
 import { createEncryptor } from './seipdEncrypt';
 
 /** The spec's example passphrase `secret12chars` is 12 characters: UCP's minimum. */
@@ -17,8 +17,8 @@ export const MIN_PASSPHRASE_LENGTH = 12;
  * Encrypts a byte stream: SKESK v4 + SEIPD v1 (AES-256, MDC, no compression) written with
  * Node's crypto by seipdEncrypt.ts (OpenPGP.js ran at ~40 MiB/s here; docs/bench-backup.md).
  */
-export async function encryptStream(input: Readable, passphrase: string): Promise<Readable> {
-  const encryptor = createEncryptor(passphrase);
+export async function encryptStream(input: Readable, passphrase: string, options: { mdcThread?: boolean } = {}): Promise<Readable> {
+  const encryptor = createEncryptor(passphrase, options);
   input.on('error', (err) => encryptor.destroy(err));
   return input.pipe(encryptor);
 }
@@ -57,7 +57,8 @@ export async function decryptStream(
       // the whole iterated input (up to 65 MB per pass) in memory.
       ...(options.sessionKey ? { sessionKeys: options.sessionKey as OpenPgp.SessionKey } : { passwords: [passphrase] }),
       format: 'binary',
-      config: { allowUnauthenticatedStream: true },
+      // Argon2 takes 2^m KiB: a tiny hostile file with m = 20 made verify take 1.2 GiB.
+      config: { allowUnauthenticatedStream: true, maxArgon2MemoryExponent: MAX_ARGON2_EXPONENT },
     })) as unknown as { data: ReadableStream<Uint8Array> });
   } catch (err) {
     throw openpgpError(err);
@@ -69,10 +70,17 @@ export async function decryptStream(
   return out.pipe(typed);
 }
 
+/**
+ * Argon2 S2K memory verify gives (2^15 KiB = 32 MiB): with OpenPGP.js's own 64 MiB default a
+ * tiny archive peaked at 154 MiB. UCP backups (gpg 2.2, our engine) use iterated S2K.
+ */
+const MAX_ARGON2_EXPONENT = 15;
+
 /** OpenPGP.js error text → the admin's error. */
 export function openpgpError(err: unknown): unknown {
   if (err instanceof UcpError) return err;
   const msg = (err as Error)?.message ?? String(err);
+  if (/Argon2 required memory exceeds/i.test(msg)) return new MemoryLimitError('stretches its passphrase with Argon2 that needs more than 32 MiB of memory', 'at most 32 MiB');
   if (/Modification detected|authentication tag|integrity/i.test(msg)) {
     return new IntegrityError(`OpenPGP integrity check failed: ${msg}`, { cause: err });
   }
