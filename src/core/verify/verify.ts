@@ -166,7 +166,7 @@ const OPENPGPJS_LACKS = new Set(['IDEA', 'CAMELLIA128', 'CAMELLIA192', 'CAMELLIA
 
 function refuseWhatOpenPgpJsLacks(info: DecryptInfo): void {
   if (!info.cipher || !OPENPGPJS_LACKS.has(info.cipher)) return;
-  // Camellia reaches the fallback only for what our fast path leaves out (bzip2, AEAD …).
+  // Camellia reaches the fallback only for what our fast path leaves out (AEAD, several passphrase packets …).
   const extra = info.compression && info.compression !== 'none' ? ` with ${info.compression} compression` : '';
   throw new UnsupportedArchiveError(`the ${info.cipher} cipher${extra}`);
 }
