@@ -1,0 +1,107 @@
+/**
+ * The crontab form of a schedule, run by Debian's real cron daemon: `schedule install --cron
+ * "* * * * *"` adds one line to root's crontab; cron starts `schedule run-now` at the next
+ * minute, which takes a real backup of the sandbox cluster and hands the result as JSON to the
+ * --notify-command; `status` then sees the schedule and the good backup; `schedule remove`
+ * takes the line and the swarm's schedule record away. (Waits for cron's minute: ~30 s.)
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli } from '../helpers/cli';
+import { SessionPool } from '../../src/core/ssh/sessionPool';
+import { removeClusterRecord } from '../../src/core/history/clusterHistory';
+import { listClusterSchedules } from '../../src/core/schedule/clusterSchedule';
+import type { ScheduleRunResult } from '../../src/core/schedule/runSchedule';
+import { CONFIG, workDir, sshDocker, waitForNoLock } from './backupKit';
+
+const pool = new SessionPool();
+const { dir } = workDir('ucp-backup-cron-');
+const env = { UCP_BACKUP_STATE_DIR: join(dir, 'state') };
+const id = `it-${randomUUID().slice(0, 8)}`;
+const notified = join(dir, 'notify.json');
+let cron: ChildProcess | undefined;
+let backupId: string | undefined;
+
+function cronRunning(): boolean {
+  try {
+    process.kill(Number(readFileSync('/run/crond.pid', 'utf8').trim()), 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+before(async () => {
+  await waitForNoLock(await sshDocker(pool, 'manager2'));
+  // The machine's own cron daemon when it runs; else one of ours for this file only.
+  if (!cronRunning()) {
+    cron = spawn('cron', ['-f'], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(cron.exitCode, null, 'cron started');
+  }
+});
+
+after(async () => {
+  await runCli(['schedule', 'remove', id], { env });
+  if (backupId) await removeClusterRecord(await sshDocker(pool, 'manager2'), backupId);
+  cron?.kill('SIGTERM');
+  pool.closeAll();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function waitFor(path: string, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!existsSync(path) || !readFileSync(path, 'utf8').trim().endsWith('}')) {
+    if (Date.now() > end) throw new Error(`${path} did not appear within ${ms / 1000} s (cron did not run the schedule)`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+test('a crontab schedule runs a real backup at the next minute under Debian cron, notifies, shows in status, and is removed', async () => {
+  const inst = await runCli(['schedule', 'install', '--config', CONFIG, '--node', 'manager2', '--name', id, '--cron', '* * * * *', '--dir', dir, '--no-passphrase', '--engine', 'builtin', '--mode', 'cron', '--notify-command', `cat > '${notified}'`, '--json'], { env });
+  assert.equal(inst.code, 0, inst.stderr);
+  const installed = JSON.parse(inst.stdout) as { cronLine: string; recordedInCluster: boolean };
+  assert.ok(installed.recordedInCluster, inst.stderr);
+  assert.ok(execFileSync('crontab', ['-l'], { encoding: 'utf8' }).split('\n').includes(installed.cronLine), 'the line is in root\'s crontab');
+
+  await waitFor(notified, 125_000);
+  const result = JSON.parse(readFileSync(notified, 'utf8')) as ScheduleRunResult;
+  backupId = result.record?.id;
+  // Removed at once so cron starts no second run.
+  const rm = await runCli(['schedule', 'remove', id], { env });
+  assert.equal(rm.code, 0, rm.stderr);
+  assert.equal(result.outcome, 'success', result.error);
+  assert.equal(result.exitCode, 0);
+  assert.equal(result.record?.backupState, 'SUCCESS');
+  assert.match(result.record!.fileName, new RegExp(`^${id}-\\d{8}T\\d{6}Z\\.tar$`));
+  assert.ok(existsSync(join(dir, result.record!.fileName)), 'the archive is where the schedule said');
+  const log = readFileSync(join(dir, 'state', 'schedules', `${id}.log`), 'utf8');
+  assert.match(log, /Schedule it-\w+: success/);
+
+  assert.ok(!execFileSync('crontab', ['-l'], { encoding: 'utf8' }).includes(id), 'remove took the line out');
+  assert.equal((await listClusterSchedules(await sshDocker(pool, 'manager2'))).some((s) => s.id === id), false, 'and the swarm record');
+});
+
+test('status reads the recorded schedule: on schedule after a good backup, with next due', async () => {
+  const inst = await runCli(['schedule', 'install', '--config', CONFIG, '--name', `${id}s`, '--every', 'daily 02:00', '--dir', dir, '--no-passphrase', '--mode', 'systemd', '--unit-dir', join(dir, 'units'), '--no-enable'], { env });
+  assert.equal(inst.code, 0, inst.stderr);
+  try {
+    const st = await runCli(['status', '--config', CONFIG, '--json'], { env });
+    const status = JSON.parse(st.stdout) as { overdue: boolean; schedules: { schedule: { id: string; intervalMs: number }; overdue: boolean; nextRunAt: string }[]; lastGood?: { backupState: string } };
+    const mine = status.schedules.find((s) => s.schedule.id === `${id}s`);
+    assert.ok(mine, st.stdout);
+    assert.equal(mine.schedule.intervalMs, 86_400_000);
+    assert.equal(mine.overdue, false);
+    assert.match(mine.nextRunAt, /T\d\d:00:00\.000Z$/);
+    assert.equal(status.lastGood?.backupState, 'SUCCESS');
+    const text = await runCli(['status', '--config', CONFIG], { env });
+    assert.match(text.stdout, new RegExp(`schedule ${id}s on \\S+@\\S+ \\(systemd, 0 2 \\* \\* \\*, every 24 h at most\\): next `));
+  } finally {
+    await runCli(['schedule', 'remove', `${id}s`], { env });
+  }
+  assert.equal((await listClusterSchedules(await sshDocker(pool, 'manager2'))).some((s) => s.id === `${id}s`), false);
+});
