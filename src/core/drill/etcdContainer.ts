@@ -36,8 +36,9 @@ const CLUSTER_FLAGS = ['--name', 'drill', '--initial-cluster', `drill=${PEER}`, 
 const START_TIMEOUT_MS = 30_000;
 /** Every key of a real UCP store, keys only, as JSON: tens of MiB at most. */
 const MAX_KEYS_JSON = 256 << 20;
-/** The image's env may name ucp-kv's TLS files (absent here): empty values are unset for etcdctl. */
-const EXEC_ENV = ['ETCDCTL_API=3', 'ETCDCTL_ENDPOINTS=', 'ETCDCTL_CACERT=', 'ETCDCTL_CERT=', 'ETCDCTL_KEY=', 'ETCDCTL_USER=', 'ETCDCTL_PASSWORD='];
+const ENV = ['ETCDCTL_API=3'];
+/** The endpoint by env, not flag: etcdctl 3.4 refuses a flag that an ETCDCTL_* variable also sets (even to ""). */
+const EXEC_ENV = [...ENV, `ETCDCTL_ENDPOINTS=${CLIENT}`];
 
 export class ClusterEtcd implements EtcdBackend {
   readonly description: string;
@@ -78,11 +79,11 @@ export class ClusterEtcd implements EtcdBackend {
     await putFile(this.member, snapshotFile, signal);
     this.util = (await this.has(this.member, 'etcdutl')) ? 'etcdutl' : 'etcdctl';
     const r = await this.container('drill-restore', [this.util], ['snapshot', 'restore', SNAPSHOT, '--data-dir', DATA, ...CLUSTER_FLAGS], labels);
-    const exited = r.wait({ abortSignal: signal } as object) as Promise<{ StatusCode: number }>;
+    // Asked before the start so a quick exit is not missed: 'next-exit' (the default returns at once for a created container).
+    const exited = r.wait({ condition: 'next-exit' }) as Promise<{ StatusCode: number }>;
+    exited.catch(() => undefined); // settles after a cancel too: the container is removed then
     await r.start();
-    const code = await exited.catch((err) => {
-      throw signal?.aborted ? new CancelledError() : err;
-    });
+    const code = await untilAborted(exited, signal);
     if (code.StatusCode !== 0) throw new EtcdToolError(explain(await logs(r)) || `${this.util} snapshot restore exited ${code.StatusCode}`);
   }
 
@@ -93,11 +94,13 @@ export class ClusterEtcd implements EtcdBackend {
     let status: { version?: string } | undefined;
     while (!status) {
       throwIfAborted(signal);
-      const r = await exec(m, ['etcdctl', '--endpoints', CLIENT, '--command-timeout', '2s', 'endpoint', 'status', '-w', 'json'], signal);
+      const r = await exec(m, ['etcdctl', '--command-timeout', '2s', 'endpoint', 'status', '-w', 'json'], signal);
       if (r.exitCode === 0) status = (JSON.parse(r.stdout) as { Status?: { version?: string } }[])[0]?.Status ?? {};
       else {
         const state = (await m.inspect()).State;
         if (!state.Running) throw new EtcdToolError(`etcd exited (${state.ExitCode}) before answering: ${explain(await logs(m)) || 'no output'}`);
+        // Only a member that is still starting is waited for; etcdctl failing otherwise is said at once.
+        if (!/connection refused|deadline exceeded|Unavailable|unhealthy|not started|no leader/i.test(r.stderr)) throw new EtcdToolError(`etcdctl endpoint status failed in the drill's container: ${explain(r.stderr) || `exit ${r.exitCode}`}`);
         if (Date.now() > deadline) throw new EtcdToolError(`etcd did not answer within ${START_TIMEOUT_MS / 1000} s: ${explain(await logs(m)) || r.stderr.trim()}`);
         await new Promise((res) => setTimeout(res, 200));
       }
@@ -121,7 +124,7 @@ export class ClusterEtcd implements EtcdBackend {
 
   /** Every key (keys only) in one answer: no key has to be written into an argv to page on from it. */
   private async figures(m: Docker.Container, version: string | undefined, signal?: AbortSignal): Promise<MemberFigures> {
-    const r = await exec(m, ['etcdctl', '--endpoints', CLIENT, '--command-timeout', '60s', 'get', '', '--from-key', '--keys-only', '-w', 'json'], signal, MAX_KEYS_JSON);
+    const r = await exec(m, ['etcdctl', '--command-timeout', '60s', 'get', '', '--from-key', '--keys-only', '-w', 'json'], signal, MAX_KEYS_JSON);
     if (r.exitCode !== 0) throw new EtcdToolError(explain(r.stderr) || `etcdctl get exited ${r.exitCode}`);
     if (r.stdout.length >= MAX_KEYS_JSON) throw new EtcdToolError(`the store's key listing is over ${MAX_KEYS_JSON >> 20} MiB; not counted`);
     const j = JSON.parse(r.stdout) as { header?: { revision?: number | string }; kvs?: { key: string }[]; count?: number | string };
@@ -152,7 +155,7 @@ export class ClusterEtcd implements EtcdBackend {
       Image: this.image.id,
       Entrypoint: entrypoint,
       Cmd: cmd,
-      Env: EXEC_ENV,
+      Env: ENV,
       // Root of its own empty container, without capabilities: writes only into its volume (owned by root).
       User: '0:0',
       Labels: labels,
@@ -177,6 +180,20 @@ export class ClusterEtcd implements EtcdBackend {
   }
 }
 
+/**
+ * `work`, or CancelledError as soon as `signal` aborts. Not dockerode's abortSignal for a wait:
+ * Docker answers its headers at once, and an abort of the body then never settles the call.
+ */
+function untilAborted<T>(work: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(new CancelledError());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new CancelledError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 /** One file into the volume as `etcd.backup.db`, root-owned 0600: a one-entry tar, streamed from the file. */
 async function putFile(c: Docker.Container, file: string, signal?: AbortSignal): Promise<void> {
   const { size } = await stat(file);
@@ -189,7 +206,9 @@ async function putFile(c: Docker.Container, file: string, signal?: AbortSignal):
     yield ZERO_BLOCKS;
   }
   try {
-    await c.putArchive(Readable.from(oneEntryTar()), { path: MOUNT, abortSignal: signal } as { path: string });
+    const put = c.putArchive(Readable.from(oneEntryTar()), { path: MOUNT, abortSignal: signal } as { path: string });
+    put.catch(() => undefined);
+    await untilAborted(put, signal);
   } catch (err) {
     throw signal?.aborted ? new CancelledError() : new EtcdToolError(`could not copy the snapshot into the drill's volume: ${dockerMessage(err)}`);
   }
