@@ -43,7 +43,8 @@ export async function removeStaleSnapshots(kv: Docker.Container, deadRunIds: str
  * when etcd cannot say (compacted past it meanwhile): the drill then does not compare.
  */
 async function liveKeysAt(kv: Docker.Container, flags: string[], env: string[], revision: number, signal?: AbortSignal): Promise<number | undefined> {
-  const r = await execShort(kv, ['etcdctl', ...flags, 'get', '', '--from-key', '--keys-only', '--count-only', `--rev=${revision}`, '-w', 'json'], { env, signal });
+  // A range's `count` is every key in it whatever the limit (etcdctl 3.4 has no --count-only).
+  const r = await execShort(kv, ['etcdctl', ...flags, 'get', '', '--from-key', '--keys-only', '--limit=1', `--rev=${revision}`, '-w', 'json'], { env, signal });
   const count = r.exitCode === 0 ? Number((JSON.parse(r.stdout) as { count?: number }).count ?? 0) : NaN;
   return Number.isSafeInteger(count) ? count : undefined;
 }
