@@ -25,7 +25,8 @@ export const command: CliCommand = async (argv, io) => {
     if (values.json) printJson(io, record);
     else {
       const keys = [...SPEC_FIELDS, ...Object.keys(record).filter((k) => !(SPEC_FIELDS as readonly string[]).includes(k))] as (keyof typeof record)[];
-      for (const k of keys) io.stdout.write(`${String(k).padEnd(13)} ${String(record[k] ?? '')}\n`);
+      // lastDrill (and any structured field a newer UCP sends) as JSON, not "[object Object]".
+      for (const k of keys) io.stdout.write(`${String(k).padEnd(13)} ${typeof record[k] === 'object' && record[k] !== null ? JSON.stringify(record[k]) : String(record[k] ?? '')}\n`);
     }
     return 0;
   } finally {
