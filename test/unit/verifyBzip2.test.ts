@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { bunzip2 } from '../../src/core/archive/bzip2';
-import { CorruptArchiveError } from '../../src/core/archive/errors';
+import { CorruptArchiveError, UnsupportedArchiveError } from '../../src/core/archive/errors';
 
 function libbz2(data: Buffer, level: number): Buffer {
   const r = spawnSync('python3', ['-c', `import bz2,sys; sys.stdout.buffer.write(bz2.compress(sys.stdin.buffer.read(), ${level}))`], { input: data, maxBuffer: 1 << 28 });
@@ -82,8 +82,9 @@ test('a flipped byte anywhere, or the stream cut anywhere, is a CorruptArchiveEr
         // A flip in the stream CRC's padding bits can leave the data intact: then it must decode exactly.
         assert.ok(what === 'flip' && out.equals(data), `${what} at ${at} of ${z.length}: decoded ${out.length} bytes without an error`);
       } catch (err) {
-        assert.ok(err instanceof CorruptArchiveError, `${what} at ${at}: ${(err as Error).stack}`);
-        assert.match(err.message, /bzip2|truncated|damaged/);
+        // A flip of the "randomised" bit reads as that old form (inside OpenPGP the MDC decides first).
+        assert.ok(err instanceof CorruptArchiveError || err instanceof UnsupportedArchiveError, `${what} at ${at}: ${(err as Error).stack}`);
+        assert.match((err as Error).message, /bzip2|truncated|damaged/);
       }
     }
   }

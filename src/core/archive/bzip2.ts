@@ -10,7 +10,7 @@
  * symbols, MTF, RUNA/RUNB, inverse BWT, the initial run-length stage); conformance is
  * checked against real `bzip2` and gpg output (test/unit/verifyBzip2.test.ts).
  */
-import { CorruptArchiveError } from './errors';
+import { CorruptArchiveError, UnsupportedArchiveError } from './errors';
 
 const OUT_PIECE = 256 * 1024;
 /** Output pieces are reused: a consumer keeps one only until it has pulled a few more (readAhead.ts's contract). */
@@ -33,6 +33,8 @@ const CRC_TABLE = (() => {
 
 /** Thrown inside a block when the buffered input runs out: fetch more and decode the block again. */
 const NEED_INPUT = Symbol('need input');
+/** A "randomised" block: only bzip2 0.9.0 (1998) wrote them; libbz2 still reads them. */
+const RANDOMISED = Symbol('randomised');
 
 function damaged(what: string): CorruptArchiveError {
   return new CorruptArchiveError(`The decrypted data is damaged (bzip2: ${what}).`);
@@ -167,7 +169,7 @@ class Tables {
 /** Reads one block (after its magic) into tt; throws NEED_INPUT when the input runs out. */
 function readBlock(r: BitReader, t: Tables, tt: Int32Array, blockMax: number): Block {
   const expectedCrc = ((r.bits(16) << 16) | r.bits(16)) >>> 0;
-  if (r.bits(1)) throw damaged('randomised blocks (bzip2 0.9.0) are not supported');
+  if (r.bits(1)) throw RANDOMISED;
   const origPtr = r.bits(24);
   const used = r.bits(16);
   let symTotal = 0;
@@ -357,7 +359,16 @@ export async function* bunzip2(source: AsyncIterable<Buffer>): AsyncGenerator<Bu
     if (magic[0] !== 0x314159 || magic[1] !== 0x265359) throw damaged('bad block header');
     // Most blocks are then decoded in one go instead of again after each short read.
     if (r.buffered < 1024 * 1024 && !ended) await fill(1024 * 1024);
-    const block = await read(() => readBlock(r, tables, tt, blockMax));
+    let block: Block;
+    try {
+      block = await read(() => readBlock(r, tables, tt, blockMax));
+    } catch (err) {
+      if (err !== RANDOMISED) throw err;
+      // Not damage if the data is what was written: the rest is read first, so a failed
+      // integrity check after it (damage that looks like this bit) is the answer instead.
+      while (!ended && !(await it.next()).done);
+      throw new UnsupportedArchiveError('bzip2 "randomised" blocks (written by bzip2 0.9.0)');
+    }
     while (!block.done) {
       at = block.emit(out, at);
       if (at === out.length) {
