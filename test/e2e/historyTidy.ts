@@ -204,6 +204,21 @@ export function registerHistoryTidyTests(session: () => CodeServerSession): void
 }
 
 /**
+ * An open dialog (code-server's simple file dialog): the path typed, then its own button, so a
+ * list row the pointer rests on (from the dialog before) is not what Enter picks.
+ */
+async function openInFileDialog(s: CodeServerSession, title: string, path: string, button: string): Promise<void> {
+  const widget = s.quickInput().filter({ has: s.page.locator('.quick-input-title', { hasText: title }) });
+  const input = widget.locator('input');
+  await input.waitFor({ state: 'visible' });
+  await s.page.mouse.move(1, 1);
+  await input.fill(path);
+  assert.equal(await input.inputValue(), path);
+  await widget.locator('.monaco-button', { hasText: button }).click();
+  await poll(async () => !(await widget.isVisible().catch(() => false)), UI_TIMEOUT, `the ${title} dialog to accept ${path}`);
+}
+
+/**
  * Add Cluster for the swarm the session already has as "demo" (reached through manager1 as a
  * newcomer would type it): the connection test passes, then the swarm is refused by its ID.
  */
@@ -221,9 +236,9 @@ export function registerAddClusterTests(session: () => CodeServerSession): void 
         else if (t === 'How is again reached?') await s.pickQuickItem('SSH to a manager node');
         else if (t === title) await s.typeInQuickInput(`root@${m1.host}:${m1.sshPort}`);
         else if (t === `${title}: authentication`) await s.pickQuickItem('Private key file…');
-        else if (t === 'SSH private key') await s.typeInFileDialog(tb.ssh.identityFile, t, /.*/);
+        else if (t === 'SSH private key') await openInFileDialog(s, t, tb.ssh.identityFile, 'Use this key');
         else if (t === `${title}: known_hosts`) await s.pickQuickItem('Other known_hosts file…');
-        else if (t === 'known_hosts file') await s.typeInFileDialog(tb.ssh.knownHostsFile, t, /.*/);
+        else if (t === 'known_hosts file') await openInFileDialog(s, t, tb.ssh.knownHostsFile, 'Use this known_hosts');
         else if (t === `${title}: Docker socket`) await s.typeInQuickInput('/var/run/docker.sock');
         else return false;
         return true;
