@@ -102,3 +102,19 @@ export function runMeasuredWithStdin(cli: string, args: string[], stdin: AsyncIt
     });
   });
 }
+
+/** A tar of `n` small container inspect documents ./ucp-c<i>.json (the first one the controller's), each with a version label. */
+export async function* manyInspectTar(n: number): AsyncGenerator<Buffer> {
+  let batch: Buffer[] = [];
+  for (let i = 0; i < n; i++) {
+    const name = i === 0 ? './ucp-controller.json' : `./ucp-c${i}.json`;
+    const doc = Buffer.from(JSON.stringify([{ Name: `/c${i}`, Config: { Labels: { 'com.docker.ucp.version': i === 0 ? '3.2.4' : `3.1.${i % 10}` } } }]));
+    batch.push(tarHeader(name, doc.length), doc, Buffer.alloc((512 - (doc.length % 512)) % 512));
+    if (batch.length >= 3000) {
+      yield Buffer.concat(batch);
+      batch = [];
+    }
+  }
+  batch.push(Buffer.alloc(1024));
+  yield Buffer.concat(batch);
+}

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleCli, gpgEncrypt, gpgEncryptStreamed, makeTar, passFile, PASSPHRASE, runMeasured, tempDir } from '../helpers/archives';
-import { manyEntriesTar, runMeasuredWithStdin, zeroFileTar } from '../helpers/hostileArchives';
+import { manyEntriesTar, manyInspectTar, runMeasuredWithStdin, zeroFileTar } from '../helpers/hostileArchives';
 
 const LIMIT_MIB = 128;
 const dir = tempDir('ucp-verify-bounds-');
@@ -88,6 +88,16 @@ for (const mode of ['plain', '--list', '--json'] as const) {
     assert.ok(r.peakRssMiB > 0 && r.peakRssMiB <= LIMIT_MIB, `peak RSS ${r.peakRssMiB.toFixed(1)} MiB`);
   });
 }
+
+test('200,000 ucp-*.json inspect documents: the controller\'s version is found once, nothing kept per document, peak RSS under 128 MiB', async (t) => {
+  const r = await runMeasuredWithStdin(cli, ['verify', '-', '--json'], manyInspectTar(200_000), true);
+  assert.equal(r.code, 1, r.stderr);
+  const report = JSON.parse(r.stdout) as { ucpVersion?: string; entryCount: number };
+  assert.equal(report.entryCount, 200_000);
+  assert.equal(report.ucpVersion, '3.2.4');
+  t.diagnostic(`inspect documents: peak RSS ${r.peakRssMiB.toFixed(1)} MiB`);
+  assert.ok(r.peakRssMiB > 0 && r.peakRssMiB <= LIMIT_MIB, `peak RSS ${r.peakRssMiB.toFixed(1)} MiB`);
+});
 
 /**
  * A tar of one file of zeros, compressed by gpg into a few KiB. Before: bzip2 went to

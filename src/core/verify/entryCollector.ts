@@ -18,6 +18,9 @@ import { UCP_CONTAINER_JSON, versionFromInspect, type FoundVersion } from './ucp
 export const MAX_INDEXED = 20_000;
 const MAX_INDEXED_CHARS = 8 * 1024 * 1024;
 const MAX_CAPTURE = 8 * 1024 * 1024;
+/** A container inspect document is tens of KiB. */
+const MAX_INSPECT_CAPTURE = 1024 * 1024;
+const PREFERRED_INSPECT = /ucp-(controller|proxy)\.json/;
 const MAX_UNSAFE_LISTED = 20;
 /** Characters of names kept in the report's listing, whatever maxListed says (hostile long names). */
 const MAX_LISTED_CHARS = 16 * 1024 * 1024;
@@ -45,7 +48,9 @@ export class EntryCollector {
   readonly etcd: { name: string; observer: EtcdSnapshotObserver }[] = [];
   private manifestText?: { name: string; text: string };
   private manifestCheck?: { summary: ManifestSummary; pass: boolean; reason: string } | { error: string; name: string };
-  private versions: FoundVersion[] = [];
+  /** The controller and proxy carry the cluster's version (real-backup-layout.md); others may lag in a partial upgrade. */
+  private preferredVersion?: FoundVersion;
+  private firstVersion?: FoundVersion;
 
   constructor(
     private readonly maxListed: number,
@@ -148,8 +153,12 @@ export class EntryCollector {
       this.etcd.push({ name: h.name, observer });
       return observer;
     }
-    const isManifest = MANIFEST_ENTRY.test(h.name);
-    if ((isManifest || UCP_CONTAINER_JSON.test(h.name)) && h.size <= MAX_CAPTURE) {
+    // Only what can still change the answer is captured: the first manifest, and inspect
+    // documents until the controller's or proxy's version is known (an archive of a million
+    // ucp-*.json entries kept a million versions).
+    const isManifest = MANIFEST_ENTRY.test(h.name) && !this.manifestText;
+    const isInspect = !isManifest && UCP_CONTAINER_JSON.test(h.name) && !this.preferredVersion && h.size <= MAX_INSPECT_CAPTURE;
+    if ((isManifest && h.size <= MAX_CAPTURE) || isInspect) {
       const parts: Buffer[] = [];
       return {
         data: (c) => parts.push(Buffer.from(c)),
@@ -158,7 +167,8 @@ export class EntryCollector {
           if (isManifest) this.manifestText ??= { name: h.name, text };
           else {
             const v = versionFromInspect(text, h.name);
-            if (v) this.versions.push(v);
+            if (v && PREFERRED_INSPECT.test(v.from)) this.preferredVersion ??= v;
+            else if (v) this.firstVersion ??= v;
           }
         },
       };
@@ -182,9 +192,7 @@ export class EntryCollector {
   get ucpVersion(): FoundVersion | undefined {
     const m = this.manifestText && parseManifest(this.manifestText.text);
     if (m && typeof m !== 'string' && m.ucpVersion) return { version: m.ucpVersion, from: `the manifest ${this.manifestText!.name}` };
-    // The controller and proxy carry the cluster's version (real-backup-layout.md); others may lag in a partial upgrade.
-    const preferred = this.versions.find((v) => /ucp-(controller|proxy)\.json/.test(v.from));
-    return preferred ?? this.versions[0];
+    return this.preferredVersion ?? this.firstVersion;
   }
 }
 
