@@ -51,6 +51,15 @@ CODE_SERVER=$(sed -n 's/^CODE_SERVER=//p' <<<"$paths")
 NODE_BIN=$(sed -n 's/^NODE_BIN=//p' <<<"$paths")
 [[ -x $CODE_SERVER && -d $NODE_BIN ]] || die "install-code-server.sh printed no usable paths"
 
+# The demo's own history, never the test suite's: its records are a separate history in the
+# sandbox swarm (UCP_BACKUP_HISTORY_SCOPE) and its local records in $DEMO/state. Seeded once
+# with three weeks of nightly backups made by the real engine (scripts/demo-seed.ts).
+export UCP_BACKUP_HISTORY_SCOPE=demo UCP_BACKUP_STATE_DIR="$DEMO/state"
+DEMO_PASSPHRASE=demo-backup-passphrase
+(umask 077 && printf '%s\n' "$DEMO_PASSPHRASE" >"$DEMO/passphrase")
+log "seeding the demo's backup history (first run only; about a minute)"
+node --import tsx scripts/demo-seed.ts "$DEMO/passphrase" || die "seeding the demo history failed (output above)"
+
 stop_previous
 # A fresh VS Code profile each run; the workspace folder (where local backups are saved by
 # default) is kept. The cluster comes from .testbed/clusters.json through the setting.
@@ -76,6 +85,9 @@ Open the **UCP Backup** view in the activity bar: the `demo` cluster (3 managers
 is configured. Try **UCP: Backup Now** (F1): a local backup is saved in this folder by default.
 Click a backup in the tree for its details, or right-click a `.tar` file here and choose
 **Verify Backup**.
+
+The history shows three weeks of nightly backups (one failed: a folder the nobody user
+cannot write). Their passphrase is `demo-backup-passphrase`.
 EOF
 
 # code-server 4.139 runs on Node 24 (first on PATH); XDG dirs keep its config out of ~.
