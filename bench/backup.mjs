@@ -7,14 +7,17 @@
 // docker volume on manager1, removed afterwards) through the engine's own volume + encrypt/write
 // pipeline (bench/backup-pipeline.ts), since `ucp-backup backup` reads only UCP's own volumes.
 // Runs are interleaved (ours, theirs, ours, ...) so drift on this noisy machine hits both sides;
-// we report medians, ratios ours/theirs, our peak RSS (/usr/bin/time %M) and archive sizes.
-// Usage: node bench/backup.mjs [--runs 7] [--synthetic-runs 5] [--size-mib 256] [--no-synthetic | --no-fixture]
+// we report medians, ratios theirs' time / ours' time (above 1.0 = we are faster) with the goal
+// beside each, the load average before and after each variant's runs, our peak RSS
+// (/usr/bin/time %M) and archive sizes. Exits 1 when a goal is missed.
+// Usage: node bench/backup.mjs [--runs 5] [--synthetic-runs 5] [--size-mib 1024] [--no-synthetic | --no-fixture]
 //        [--out bench/backup-results.json] [--cli dist/cli.js]        (needs: npm run build; npm run cluster:up)
 //        [--baseline DIR]  also time DIR/bench/backup-pipeline.ts (an older copy of src/ + bench/, e.g.
 //                          `git archive <commit> src bench | tar -x -C DIR`) as before-pipeline-* variants
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync, openSync, writeSync, closeSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { fillVolume } from './benchVolume.mjs';
 import { tmpdir, cpus, totalmem, loadavg } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,9 +26,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opt } = parseArgs({
   options: {
-    runs: { type: 'string', default: '7' },
+    runs: { type: 'string', default: '5' },
     'synthetic-runs': { type: 'string', default: '5' },
-    'size-mib': { type: 'string', default: '256' },
+    'size-mib': { type: 'string', default: '1024' },
     'no-synthetic': { type: 'boolean' },
     'no-fixture': { type: 'boolean' },
     node: { type: 'string', default: 'manager1' },
@@ -116,13 +119,21 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
+const load1 = () => Number(loadavg()[0].toFixed(2));
+
 async function measure(title, variants, runs) {
   process.stderr.write(`\n== ${title}: ${variants.length} variants x (1 warm-up + ${runs}) runs, interleaved\n`);
   const samples = Object.fromEntries(variants.map((v) => [v.name, []]));
+  // 1-minute load average just before and just after each measured run of a variant.
+  const loads = Object.fromEntries(variants.map((v) => [v.name, []]));
   for (let i = 0; i <= runs; i++) {
     for (const v of variants) {
+      const before = load1();
       const r = await runVariant(v, join(work, `${v.name}.out`));
-      if (i > 0) samples[v.name].push(r);
+      if (i > 0) {
+        samples[v.name].push(r);
+        loads[v.name].push(before, load1());
+      }
       process.stderr.write(`${i === 0 ? 'warm-up' : `run ${i}`.padEnd(7)} ${v.name.padEnd(28)} ${(r.ms / 1000).toFixed(2).padStart(6)} s  ${(r.bytes / 2 ** 20).toFixed(2).padStart(8)} MiB  rss ${(r.rssKiB / 1024).toFixed(0)} MiB\n`);
     }
   }
@@ -139,20 +150,27 @@ async function measure(title, variants, runs) {
       maxMs: Math.round(Math.max(...s.map((x) => x.ms))),
       bytes: s.at(-1).bytes,
       peakRssMiB: v.ours ? Math.round(Math.max(...s.map((x) => x.rssKiB)) / 1024) : undefined,
+      loadavg1: { min: Math.min(...loads[v.name]), max: Math.max(...loads[v.name]) },
     };
   });
 }
 
 /**
- * ratio: median(ours) / median(theirs). paired: the median of the per-round ratios; runs of one
- * round are seconds apart, so a burst of load from other work hits both sides of a pair.
+ * ratio: median(theirs) / median(ours), the throughput ratio: above 1.0 we are faster.
+ * paired: the median of the per-round ratios; runs of one round are seconds apart, so a burst
+ * of load from other work hits both sides of a pair. goal: the ratio we aim for (issue 14),
+ * or undefined for a comparison that is shown for context only.
  */
-function ratio(results, ours, theirs) {
+function ratio(results, ours, theirs, goal) {
   const a = results.find((r) => r.name === ours);
   const b = results.find((r) => r.name === theirs);
-  const paired = median(a.samplesMs.map((ms, i) => ms / b.samplesMs[i]));
-  return { ours, theirs, ratio: Number((a.medianMs / b.medianMs).toFixed(2)), paired: Number(paired.toFixed(2)) };
+  const paired = median(a.samplesMs.map((ms, i) => b.samplesMs[i] / ms));
+  const r = Number((b.medianMs / a.medianMs).toFixed(2));
+  return { ours, theirs, ratio: r, paired: Number(paired.toFixed(2)), goal, met: goal === undefined ? undefined : r >= goal };
 }
+
+/** Peak RSS of ours against the issue's bound. */
+const RSS_GOAL_MIB = 128;
 
 // ---- Part 1: the UCP fixture as it is ------------------------------------------------------
 const CERT_VOLUMES = ['ucp-client-root-ca', 'ucp-cluster-root-ca', 'ucp-controller-server-certs'];
@@ -179,25 +197,6 @@ async function bundlePipeline(root = ROOT, name = 'pipeline.cjs') {
   const esbuild = await import('esbuild');
   await esbuild.build({ ...nodeBundleOptions, entryPoints: [join(root, 'bench', 'backup-pipeline.ts')], nodePaths: [join(ROOT, 'node_modules')], outfile: out, logLevel: 'warning' });
   return out;
-}
-
-/** Random (incompressible) data shaped like a big UCP store: one large db file, medium files, many small ones. */
-function fillVolume(dir, mib) {
-  const big = Math.round(mib / 2);
-  const medium = Math.round(mib / 4);
-  const small = mib - big - medium;
-  const write = (path, bytes) => {
-    const fd = openSync(path, 'w');
-    for (let left = bytes; left > 0; left -= 4 << 20) writeSync(fd, randomBytes(Math.min(left, 4 << 20)));
-    closeSync(fd);
-  };
-  mkdirSync(join(dir, 'member', 'snap'), { recursive: true });
-  mkdirSync(join(dir, 'objects'), { recursive: true });
-  mkdirSync(join(dir, 'small'), { recursive: true });
-  write(join(dir, 'member', 'snap', 'db'), big << 20);
-  for (let i = 0; i < medium / 4; i++) write(join(dir, 'objects', `obj-${i}.bin`), 4 << 20);
-  for (let i = 0; i < (small << 20) / 16384; i++) writeFileSync(join(dir, 'small', `key-${i}.json`), randomBytes(16384));
-  return { files: 1 + medium / 4 + (small << 20) / 16384 };
 }
 
 const results = { parts: [] };
@@ -242,6 +241,7 @@ try {
     results.parts.push({
       title: 'UCP 3.2.4 fixture on manager1',
       variants: fixture,
+      // The fixture's ratios are context, not goals: the admin's tar copies etcd's live data dir.
       ratios: [
         ratio(fixture, 'ours-plain', 'ssh-tar'),
         ratio(fixture, 'ours-plain', 'ssh-tar-no-etcd'),
@@ -288,15 +288,16 @@ try {
       check: `gpg --decrypt | tar -t of our encrypted archive: ${listed} files, as written`,
       variants: syn,
       ratios: [
-        ratio(syn, 'ours-pipeline-plain', 'ssh-tar'),
+        ratio(syn, 'ours-pipeline-plain', 'ssh-tar', 1.0),
+        ratio(syn, 'ours-pipeline-encrypted', 'ssh-tar-gpg-nocompress', 1.0),
         ratio(syn, 'ours-pipeline-encrypted', 'ssh-tar-gpg'),
-        ratio(syn, 'ours-pipeline-encrypted', 'ssh-tar-gpg-nocompress'),
         ratio(syn, 'ours-pipeline-plain', 'ssh-tar+fsync'),
         ratio(syn, 'ours-pipeline-encrypted', 'ssh-tar-gpg-nocompress+fsync'),
         ...(before
           ? [
               ratio(syn, 'before-pipeline-plain', 'ssh-tar'),
               ratio(syn, 'before-pipeline-encrypted', 'ssh-tar-gpg-nocompress'),
+              // before's time / after's time: above 1.0 the change made us faster.
               ratio(syn, 'ours-pipeline-plain', 'before-pipeline-plain'),
               ratio(syn, 'ours-pipeline-encrypted', 'before-pipeline-encrypted'),
             ]
@@ -312,16 +313,29 @@ try {
   cleanup();
 }
 
+const mark = (met) => (met === undefined ? '' : met ? ' ✅' : ' ❌');
+let missed = 0;
+for (const part of results.parts) {
+  for (const r of part.ratios) if (r.met === false) missed++;
+  for (const v of part.variants) {
+    if (v.ours && v.peakRssMiB !== undefined && !v.name.startsWith('before-')) {
+      v.rssMet = v.peakRssMiB <= RSS_GOAL_MIB;
+      if (!v.rssMet) missed++;
+    }
+  }
+}
+results.goalsMissed = missed;
 writeFileSync(opt.out, JSON.stringify(results, null, 2) + '\n');
 const mib = (b) => (b / 2 ** 20).toFixed(b < 2 ** 20 ? 3 : 1);
 for (const part of results.parts) {
   console.log(`\n### ${part.title}\n`);
-  console.log('| variant | median s (min–max) | archive MiB | our peak RSS MiB |\n| --- | --- | --- | --- |');
+  console.log(`| variant | median s (min–max) | archive MiB | load avg (1 min) during | our peak RSS MiB (goal ≤ ${RSS_GOAL_MIB}) |\n| --- | --- | --- | --- | --- |`);
   for (const v of part.variants) {
-    console.log(`| ${v.name}: ${v.what.replace(/\|/g, '\\|')} | ${(v.medianMs / 1000).toFixed(2)} (${(v.minMs / 1000).toFixed(2)}–${(v.maxMs / 1000).toFixed(2)}) | ${mib(v.bytes)} | ${v.peakRssMiB ?? ''} |`);
+    console.log(`| ${v.name}: ${v.what.replace(/\|/g, '\\|')} | ${(v.medianMs / 1000).toFixed(2)} (${(v.minMs / 1000).toFixed(2)}–${(v.maxMs / 1000).toFixed(2)}) | ${mib(v.bytes)} | ${v.loadavg1.min}–${v.loadavg1.max} | ${v.peakRssMiB ?? ''}${mark(v.rssMet)} |`);
   }
-  console.log('\n| ours / theirs | ratio of medians | median of paired ratios |\n| --- | --- | --- |');
-  for (const r of part.ratios) console.log(`| ${r.ours} / ${r.theirs} | ${r.ratio} | ${r.paired} |`);
+  console.log('\n| ratio = theirs\' time / ours\' time (> 1.0: we are faster) | ratio of medians | median of paired ratios | goal |\n| --- | --- | --- | --- |');
+  for (const r of part.ratios) console.log(`| ${r.theirs} / ${r.ours} | ${r.ratio}×${mark(r.met)} | ${r.paired}× | ${r.goal === undefined ? 'context' : `≥ ${r.goal.toFixed(1)}×`} |`);
   if (part.check) console.log(`\n${part.check}`);
 }
-console.log(`\nmachine: ${results.machine.cpus}, ${results.machine.memGiB} GiB, node ${results.machine.node}, ${results.machine.gpg}; load ${results.machine.loadavgStart} → ${results.machine.loadavgEnd}; ${results.totalSeconds} s total; ${results.failedAttemptsRetried} failed attempts retried. JSON: ${opt.out}`);
+console.log(`\nmachine: ${results.machine.cpus}, ${results.machine.memGiB} GiB, node ${results.machine.node}, ${results.machine.gpg}; load ${results.machine.loadavgStart} → ${results.machine.loadavgEnd}; ${results.totalSeconds} s total; ${results.failedAttemptsRetried} failed attempts retried; ${missed} goal(s) missed. JSON: ${opt.out}`);
+if (missed) process.exitCode = 1;

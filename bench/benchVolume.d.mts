@@ -1,0 +1,1 @@
+export function fillVolume(dir: string, mib: number): { files: number };
