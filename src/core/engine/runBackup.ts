@@ -26,6 +26,7 @@ import { findOfficialImage, officialBackup } from './officialEngine';
 import { writeBuffer, type Written } from './outputPipeline';
 import { inspectUcpNode } from './ucpNode';
 import { engineInterruption, engineMark, quorumLost } from './engineWatch';
+import { StepTimer } from './stepTimer';
 
 /** How long the end-of-run removal of this run's helpers may take before it is left to the node. */
 const HELPERS_GONE_WAIT_MS = 10_000;
@@ -116,6 +117,7 @@ export async function runBackup(request: BackupRequest, deps: BackupDeps): Promi
 async function runBackupOnce(request: BackupRequest, deps: BackupDeps): Promise<BackupRecord> {
   checkRequest(request);
   const startedAt = Date.now();
+  const timer = new StepTimer();
   const { docker } = deps;
   // The engines stop on the caller's cancel and also when the run loses its lock (a frozen run
   // whose lease ran out and was taken over): `signal` stays the caller's, for telling them apart.
@@ -140,10 +142,12 @@ async function runBackupOnce(request: BackupRequest, deps: BackupDeps): Promise<
 
   step('validation', `Checking ${deps.node.name}`, 0);
   const node = await inspectUcpNode(docker, deps.node.name);
+  timer.mark('inspect node');
   log(`validation: ${node.hostname} is a swarm manager running UCP ${node.ucpVersion} (${node.namespace}), engine ${node.engineVersion}${node.selinux ? ', SELinux enabled' : ''}`);
   // To tell later whether the engine restarted under the run (its UCP containers start again).
   const kvId = node.containers.find((c) => c.name === 'ucp-kv')?.id;
   const engineAt = await engineMark(docker, kvId);
+  timer.mark('engine mark');
 
   const id = randomUUID();
   const dest = request.destination;
@@ -174,11 +178,13 @@ async function runBackupOnce(request: BackupRequest, deps: BackupDeps): Promise<
   await createClusterRecord(docker, record);
   if (record.location === 'local') await local.put(record);
   deps.onRecord?.({ ...record });
+  timer.mark('record');
 
   let lock: BackupLock | undefined;
   try {
     lock = await BackupLock.acquire(docker, { backupId: id, node: node.hostname, owner: request.owner, localHistory: local, log: (line) => step('validation', line), onLost: (err) => stop.abort(err) });
     log(`validation: cluster backup lock taken (${lock.holder.owner}, pid ${lock.holder.pid})`);
+    timer.mark('lock');
     // We hold the cluster-wide lock, so helpers of any other backup run belong to a killed one.
     const stale = await removeLeftoverHelpers(docker, async (runId) => runId !== id && !!(await getClusterRecord(docker, runId).catch(() => undefined)));
     if (stale) log(`validation: removed ${stale} helper container(s) left by an interrupted backup`);
@@ -186,6 +192,7 @@ async function runBackupOnce(request: BackupRequest, deps: BackupDeps): Promise<
     const others = (await listClusterRecords(docker)).filter((r) => r.id !== id);
     const resumed = await unpauseAuthStoreLeftPaused(docker, node.containers.find((c) => c.name === 'ucp-auth-store')?.id, others, log);
     for (const r of resumed) await updateClusterRecord(docker, r).catch((err) => log(`history: could not update record ${r.id}: ${(err as Error).message}`));
+    timer.mark('leftovers');
 
     const official = request.engine === 'builtin' ? undefined : await findOfficialImage(docker, node, request.engine === 'official');
     record.engine = official ? 'official' : 'builtin';
@@ -196,6 +203,7 @@ async function runBackupOnce(request: BackupRequest, deps: BackupDeps): Promise<
     if (target instanceof HostTarget) target.image = await pickHelperImage(docker, node, id, true);
     await target.validate(request.includeLogs ? [record.fileName, record.logFileName] : [record.fileName]);
     log(`validation: destination ${target.location === 'host' ? `${node.hostname}:` : ''}${target.backupPath}/${record.fileName} is writable`);
+    timer.mark('engine and destination');
     // Temp files of a killed run of this cluster (we hold the lock, so it is not running).
     // Unknown prefixes are left alone: another cluster's backup may share the folder.
     const removedParts = await target.removeStalePartials([record.fileName, logNameFor(record.fileName)], (run) => others.some((r) => r.id.startsWith(run)));
@@ -208,6 +216,7 @@ async function runBackupOnce(request: BackupRequest, deps: BackupDeps): Promise<
       );
     }
 
+    timer.mark('stale files');
     let written: Written;
     const wroteArchive = (w: Written) => {
       record.size = w.size;
@@ -229,8 +238,10 @@ async function runBackupOnce(request: BackupRequest, deps: BackupDeps): Promise<
           if (paused) await updateClusterRecord(docker, record);
           else await updateClusterRecord(docker, record).catch((err) => log(`history: could not update the cluster record: ${(err as Error).message}`));
         };
-        written = await builtinBackup({ docker, node, runId: id, helperImage, passphrase: request.passphrase, markAuthStorePaused, step, log, signal: stop.signal }, sink);
+        timer.mark('open file');
+        written = await builtinBackup({ docker, node, runId: id, helperImage, passphrase: request.passphrase, markAuthStorePaused, step, log, signal: stop.signal, timer }, sink);
       }
+      if (official) timer.mark('official image');
       wroteArchive(written);
       let logSize = 0;
       if (request.includeLogs) {
@@ -241,8 +252,10 @@ async function runBackupOnce(request: BackupRequest, deps: BackupDeps): Promise<
       throwIfAborted(signal);
       // Publish only while the lock is ours: a run that lost it may overlap another backup.
       await lock.assertHeld();
+      timer.mark('log and lock check');
       await sink.commit(written.size);
       await logSink?.commit(logSize);
+      timer.mark('fsync and rename');
     } catch (err) {
       // The destination's own fault (disk full, folder removed) is the cause, not what it broke.
       // Bounded: over a link that just died, asking the node may not come back.
@@ -255,6 +268,9 @@ async function runBackupOnce(request: BackupRequest, deps: BackupDeps): Promise<
     record.backupState = 'SUCCESS';
     record.completed_at = new Date().toISOString();
     await save();
+    timer.mark('record');
+    record.timingsMs = timer.phases;
+    log(`timing: ${timer.summary()}`);
     return record;
   } catch (caught) {
     const linkLost = !signal?.aborted ? deps.linkLostSince?.(startedAt) : undefined;
