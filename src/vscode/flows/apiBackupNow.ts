@@ -6,7 +6,7 @@
  * bar. Cancel stops the waiting only: the API cannot cancel a backup, so it goes on in UCP.
  */
 import * as vscode from 'vscode';
-import { WaitCancelledError } from '../../core/api/errors';
+import { asSentence, WaitCancelledError } from '../../core/api/errors';
 import { formatUcpTime } from '../../core/api/recordText';
 import type { UcpBackupRecord } from '../../core/api/schema';
 import type { ClusterConfig } from '../../core/config';
@@ -115,7 +115,7 @@ export async function apiBackupNow(services: Services, tree: BackupTreeProvider,
   log.info(`API backup ${record.id} ${record.backupState} on ${record.nodeLocation}: ${record.backupPath}/${record.fileName}, completed ${formatUcpTime(record.completed_at)}.`);
   const node: UcpNode = { kind: 'backup', cluster, record };
   if (record.backupState === 'FAILED') {
-    const text = `UCP backup ${record.fileName} FAILED on ${record.nodeLocation || 'a manager'}: ${record.shortError || 'UCP gave no reason'}. ${record.logFileName ? `See its log ${record.backupPath}/${record.logFileName} there, or` : 'See'} the ucp-controller logs.`;
+    const text = `UCP backup ${record.fileName} FAILED on ${record.nodeLocation || 'a manager'}: ${asSentence(record.shortError || 'UCP gave no reason')} ${record.logFileName ? `See its log ${record.backupPath}/${record.logFileName} there, or` : 'See'} the ucp-controller logs.`;
     void vscode.window.showErrorMessage(text, ACTION_DETAILS, 'Show Log').then(async (p) => {
       if (p === ACTION_DETAILS) await vscode.commands.executeCommand('ucpBackup.showDetails', node);
       else if (p) log.show(true);

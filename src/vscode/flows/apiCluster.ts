@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { readClientBundle, type ClientBundleFiles } from '../../core/api/clientBundle';
 import { CaNotTrustedError } from '../../core/api/tlsErrors';
 import type { ClusterConfig } from '../../core/config';
-import { describeApiError } from '../api/apiErrors';
+import { describeApiError, isRejectedLogin } from '../api/apiErrors';
 import { showError } from '../log';
 import type { Services } from '../services';
 import type { BackupTreeProvider } from '../tree/provider';
@@ -53,7 +53,8 @@ async function askBundle(title: string): Promise<{ path: string; files: ClientBu
   const kind = await vscode.window.showQuickPick([{ label: BUNDLE_ZIP, description: 'ucp-bundle-<user>.zip as UCP downloads it' }, { label: BUNDLE_FOLDER, description: 'with ca.pem, cert.pem and key.pem' }], { title, ignoreFocusOut: true });
   if (!kind) return undefined;
   const folder = kind.label === BUNDLE_FOLDER;
-  const picked = await vscode.window.showOpenDialog({ title: 'UCP client bundle', canSelectFiles: !folder, canSelectFolders: folder, canSelectMany: false, openLabel: 'Use this bundle', filters: folder ? undefined : { 'Client bundle': ['zip'] } });
+  const start = vscode.workspace.workspaceFolders?.[0]?.uri;
+  const picked = await vscode.window.showOpenDialog({ title: 'UCP client bundle', defaultUri: start, canSelectFiles: !folder, canSelectFolders: folder, canSelectMany: false, openLabel: 'Use this bundle', filters: folder ? undefined : { 'Client bundle': ['zip'] } });
   const path = picked?.[0]?.fsPath;
   if (!path) return undefined;
   return { path, files: await readClientBundle(path) };
@@ -98,7 +99,8 @@ export async function addApiCluster(services: Services, tree: BackupTreeProvider
       void vscode.window.showInformationMessage(`Cluster ${name} was not added: UCP's CA at ${host} was not trusted.`);
       return undefined;
     }
-    verdict = describeApiError(err);
+    // Nothing is stored yet, so a refused login only needs checking what was typed.
+    verdict = isRejectedLogin(err) ? `${(err as Error).message} Check the user name and the password.` : describeApiError(err);
   }
   services.log.info(`Add cluster ${name}: connection test: ${verdict}`);
   if (!ok) {
