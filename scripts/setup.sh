@@ -6,7 +6,10 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(docker.io openssh-server openssh-client gnupg etcd-server etcd-client busybox-static
   openssl iproute2 procps psmisc chromium libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev
-  fonts-noto-color-emoji)
+  fonts-noto-color-emoji
+  systemd cron swift-proxy swift-account swift-container swift-object)
+# systemd: systemd-analyze (unit checks; nothing is started); cron: the crontab form of
+# schedules; swift-*: OpenStack Swift's S3 API, the real object store of the copy tests.
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -6,7 +6,9 @@
  */
 import type { CliCommand } from './common';
 import { loadCluster, parse, printJson, readPassphrase } from './common';
-import { ConfigError } from '../core/errors';
+import { ConfigError, describeError } from '../core/errors';
+import { copyBackup, type CopyRecord } from '../core/copy/copyBackup';
+import { parseCopyDestination } from '../core/copy/destination';
 import { findNode } from '../core/config';
 import { SessionPool } from '../core/ssh/sessionPool';
 import { runBackup, type BackupRequest, type EngineChoice } from '../core/engine/runBackup';
@@ -16,6 +18,7 @@ const HELP = `Usage: ucp-backup backup --config FILE [--cluster NAME] [--node NO
          (--file PATH | --host-path DIR --name FILE)
          (--passphrase-file FILE|- | --no-passphrase)
          [--include-logs] [--engine auto|builtin|official] [--overwrite] [--json]
+         [--copy-to DEST ...] [--s3-endpoint URL] [--ssh-identity F] [--known-hosts F]
          [--accept-new-host-keys] [--verbose]
 
 Backs up UCP from one manager (default: the first configured node).
@@ -26,7 +29,10 @@ Backs up UCP from one manager (default: the first configured node).
   --no-passphrase    write a plain tar
   --include-logs     also write <name>.log beside the archive (encrypted when the archive is)
   --engine           auto (official image when on the node), builtin, or official
+  --copy-to DEST     then copy it to sftp://user@host[:port]/dir/, s3://bucket/prefix/ or a
+                     folder, read back and checked, listed in the record (see ucp-backup copy)
 Exit status: 0 success, 1 backup failed, 2 usage, 3 another backup is running,
+4 backup done but a copy failed,
 130 cancelled by SIGINT (Ctrl-C), 143 stopped by SIGTERM; both record the run FAILED and leave no file.
 A run killed with SIGKILL leaves its lock: a running backup renews it; once not renewed for its
 lease (60 s, or UCP_BACKUP_LOCK_STALE_MS) the next backup takes it over and removes the leftovers.
@@ -49,6 +55,10 @@ export const command: CliCommand = async (argv, io, signal) => {
     json: { type: 'boolean' },
     'accept-new-host-keys': { type: 'boolean' },
     verbose: { type: 'boolean' },
+    'copy-to': { type: 'string', multiple: true },
+    's3-endpoint': { type: 'string' },
+    'ssh-identity': { type: 'string' },
+    'known-hosts': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -65,6 +75,7 @@ export const command: CliCommand = async (argv, io, signal) => {
   if (!!values['passphrase-file'] === !!values['no-passphrase']) {
     throw new ConfigError('Choose exactly one of --passphrase-file and --no-passphrase.', 'UCP never writes an unencrypted backup unless told so.');
   }
+  const copyTo = (values['copy-to'] ?? []).map((d) => parseCopyDestination(d).url);
   const passphrase = values['passphrase-file'] ? await readPassphrase(values['passphrase-file'], io) : undefined;
 
   const cluster = await loadCluster(values.config, values.cluster);
@@ -90,9 +101,21 @@ export const command: CliCommand = async (argv, io, signal) => {
         linkLostSince: (t) => session.connectionLostSince(t),
       },
     );
-    if (values.json) printJson(io, record);
+    let failedCopies = 0;
+    const copies: CopyRecord[] = [];
+    for (const to of copyTo) {
+      try {
+        const c = await copyBackup({ record }, to, { docker, signal, s3: { endpoint: values['s3-endpoint'] }, sftp: { identityFile: values['ssh-identity'], knownHostsFile: values['known-hosts'], acceptUnknownHostKeys: values['accept-new-host-keys'] } });
+        copies.push(c);
+        io.stderr.write(`[copy] ${c.location}: ${c.size} bytes, sha256 ${c.sha256}, read back and checked\n`);
+      } catch (err) {
+        failedCopies++;
+        io.stderr.write(`ucp-backup: the backup is done, but its copy to ${to} failed: ${describeError(err)}\n`);
+      }
+    }
+    if (values.json) printJson(io, copies.length ? { ...record, copies } : record);
     else io.stderr.write(`Backup ${record.id} ${record.backupState}: ${record.backupPath}/${record.fileName} on ${record.location === 'local' ? 'this machine' : record.nodeLocation}\n`);
-    return 0;
+    return failedCopies ? 4 : 0;
   } catch (err) {
     // With --json the FAILED record is printed too, so scripts see id and shortError.
     if (values.json && last?.backupState === 'FAILED') printJson(io, last);

@@ -21,6 +21,8 @@ export interface S3Options {
 }
 
 export function s3Client(opts: S3Options): S3Client {
+  // The SDK warns on every run under Node 20 about its releases of 2027; this one supports Node 20.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return new S3Client({
     endpoint: opts.endpoint,
     // Stores other than AWS rarely have per-bucket DNS names.
