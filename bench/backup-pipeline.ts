@@ -20,6 +20,7 @@ import { LocalTarget } from '../src/core/engine/destination';
 import { removeQuietly } from '../src/core/engine/dockerStreams';
 import { pickHelperImage } from '../src/core/engine/helperImage';
 import { writeOut } from '../src/core/engine/outputPipeline';
+import { hashThreadPays } from '../src/core/archive/parallelSha1';
 import { inspectUcpNode } from '../src/core/engine/ucpNode';
 import { backupVolume, createVolumeReader } from '../src/core/engine/volumeEntries';
 import { SessionPool } from '../src/core/ssh/sessionPool';
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
     await target.validate([target.fileName]);
     const sink = await target.openFile(target.fileName);
     const writer = new ArchiveWriter();
-    const out = writeOut(writer.pack, sink, passphrase);
+    const out = writeOut(writer.pack, sink, passphrase, { hashThreads: hashThreadPays() }); // as builtinEngine.ts
     out.catch((err: Error) => writer.destroy(err));
     const reader = await createVolumeReader(docker, [v.volume], { image, runId, selinux: node.selinux }, 'bench');
     try {

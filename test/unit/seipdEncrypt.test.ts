@@ -148,3 +148,14 @@ test('ciphertext streams out before the input ends, and a full output buffer pus
 function range(from: number, to: number): number[] {
   return Array.from({ length: to - from }, (_, i) => from + i);
 }
+
+test('with the MDC hashed on a second thread, gpg opens the same sizes, also when the ring wraps many times', withGpg(async (gpg) => {
+  for (const size of [0, 1, 70_000, 5 * 1024 * 1024 + 7]) {
+    const plain = randomBytes(size);
+    assertGpgOpens(gpg(['--decrypt'], await encrypt(plain, PASS, { ...FAST, mdcThread: true })), plain, `${size} bytes, MDC thread`);
+  }
+  // A damaged byte must still fail the MDC check computed on the thread.
+  const bad = await encrypt(randomBytes(300_000), PASS, { ...FAST, mdcThread: true });
+  bad[bad.length - 30_000] ^= 1;
+  assert.notEqual(gpg(['--decrypt'], bad).status, 0);
+}));

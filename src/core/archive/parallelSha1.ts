@@ -32,10 +32,10 @@ const waitAsync = (Atomics as unknown as { waitAsync(a: BigInt64Array, i: number
 const WORKER = `
 const { workerData, parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-const { sab, ring } = workerData;
+const { sab, ring, algorithm } = workerData;
 const ctl = new BigInt64Array(sab, 0, 3);
 const data = Buffer.from(sab, 64, ring);
-const sha1 = createHash('sha1');
+const sha1 = createHash(algorithm);
 let read = 0n;
 for (;;) {
   const w = Atomics.load(ctl, 0); // bytes written, or -(bytes + 1) once the writer is done
@@ -68,17 +68,18 @@ export class ParallelSha1 {
   private written = 0;
   private published = 0;
 
-  constructor() {
+  /** `algorithm`: any of Node's hashes; the backup's output pipeline uses it for SHA-256 too. */
+  constructor(readonly algorithm: 'sha1' | 'sha256' = 'sha1') {
     this.worker = new Worker(WORKER, {
       eval: true,
-      workerData: { sab: this.sab, ring: RING },
+      workerData: { sab: this.sab, ring: RING, algorithm },
       // It allocates next to nothing: small heaps keep the process's peak RSS down.
       resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 8 },
     });
     this.result = new Promise((resolve, reject) => {
       this.worker.once('message', (d: Uint8Array) => resolve(Buffer.from(d)));
       this.worker.once('error', reject);
-      this.worker.once('exit', () => reject(new Error('SHA-1 worker exited early')));
+      this.worker.once('exit', () => reject(new Error(`${algorithm} worker exited early`)));
     });
     this.result.catch(() => undefined); // surfaced by digest()
   }

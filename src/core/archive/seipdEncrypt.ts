@@ -13,6 +13,7 @@
 import { createCipheriv, createHash, randomBytes, type Cipher, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { deriveKey } from './s2k';
+import { ParallelSha1 } from './parallelSha1';
 
 const AES256 = 9;
 const SHA256 = 8;
@@ -31,6 +32,11 @@ export interface SeipdOptions {
   date?: Date;
   /** Output buffering of the Transform (bytes). */
   highWaterMark?: number;
+  /**
+   * Hash the MDC (SHA-1 of the plaintext) on a second thread (parallelSha1.ts), leaving CFB to
+   * this one: for big inputs when a core is free (the caller decides: hashThreadPays()).
+   */
+  mdcThread?: boolean;
 }
 
 /** RFC 4880 §3.7.1.3: coded count → bytes to hash. */
@@ -106,7 +112,8 @@ export function skeskV4(passphrase: string, countByte = DEFAULT_S2K_COUNT_BYTE):
 /** A Transform: plaintext bytes in, a complete binary OpenPGP message out. */
 export class SeipdEncryptor extends Transform {
   private readonly cipher: Cipher;
-  private readonly mdc: Hash = createHash('sha1');
+  private readonly mdc: Hash | undefined;
+  private readonly mdcThread: ParallelSha1 | undefined;
   private readonly literal: PartialFramer;
   private readonly seipd: PartialFramer;
 
@@ -117,6 +124,8 @@ export class SeipdEncryptor extends Transform {
     if (!(bits >= 9 && bits <= 30)) throw new RangeError('chunkBits must be 9..30');
     this.literal = new PartialFramer(bits);
     this.seipd = new PartialFramer(bits);
+    if (options.mdcThread) this.mdcThread = new ParallelSha1('sha1');
+    else this.mdc = createHash('sha1');
     const { packet, key } = skeskV4(passphrase, options.s2kCountByte);
     this.cipher = createCipheriv('aes-256-cfb', key, Buffer.alloc(BLOCK));
     key.fill(0);
@@ -130,16 +139,33 @@ export class SeipdEncryptor extends Transform {
     const plain: Buffer[] = [prefix, Buffer.of(0xcb)]; // literal data packet tag 11, new format
     // Literal body: format 'b', empty file name, date, then the data.
     this.literal.push(Buffer.concat([Buffer.of(0x62, 0), date]), plain);
-    this.encrypt(plain, out);
+    this.pendingMdc = this.encrypt(plain, out);
     this.send(out);
   }
 
-  /** Plaintext pieces → MDC hash and cipher → SEIPD framing. */
-  private encrypt(plain: Buffer[], out: Buffer[]): void {
+  /** The MDC thread's copy of the first plaintext (the constructor cannot wait for it). */
+  private pendingMdc: Promise<void> | undefined;
+
+  /**
+   * Plaintext pieces → MDC hash and cipher → SEIPD framing. With the MDC thread, resolves once
+   * the pieces are copied into its ring (at once unless it is a full ring behind).
+   */
+  private encrypt(plain: Buffer[], out: Buffer[]): Promise<void> | undefined {
     for (const p of plain) {
-      this.mdc.update(p);
+      this.mdc?.update(p);
       this.seipd.push(this.cipher.update(p), out);
     }
+    return this.mdcThread ? this.hashOnThread(plain) : undefined;
+  }
+
+  private async hashOnThread(plain: Buffer[]): Promise<void> {
+    await this.pendingMdc;
+    for (const p of plain) await this.mdcThread!.update(p);
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.mdcThread?.close();
+    super._destroy(err, cb);
   }
 
   /** One push per call: the framing's small headers travel with the data they precede. */
@@ -153,30 +179,30 @@ export class SeipdEncryptor extends Transform {
       const plain: Buffer[] = [];
       this.literal.push(chunk, plain);
       const out: Buffer[] = [];
-      this.encrypt(plain, out);
+      const copied = this.encrypt(plain, out);
       this.send(out);
-      cb();
+      if (copied) copied.then(() => cb(), cb);
+      else cb();
     } catch (err) {
       cb(err as Error);
     }
   }
 
   override _flush(cb: TransformCallback): void {
-    try {
-      const plain: Buffer[] = [];
-      this.literal.end(plain);
-      plain.push(Buffer.of(0xd3, 0x14)); // MDC packet header, itself covered by the hash
-      const out: Buffer[] = [];
-      this.encrypt(plain, out);
-      const digest = this.mdc.digest();
-      this.seipd.push(this.cipher.update(digest), out);
-      this.seipd.push(this.cipher.final(), out);
-      this.seipd.end(out);
-      this.send(out);
-      cb();
-    } catch (err) {
-      cb(err as Error);
-    }
+    this.finish().then(() => cb(), cb);
+  }
+
+  private async finish(): Promise<void> {
+    const plain: Buffer[] = [];
+    this.literal.end(plain);
+    plain.push(Buffer.of(0xd3, 0x14)); // MDC packet header, itself covered by the hash
+    const out: Buffer[] = [];
+    await this.encrypt(plain, out);
+    const digest = this.mdcThread ? await this.mdcThread.digest() : this.mdc!.digest();
+    this.seipd.push(this.cipher.update(digest), out);
+    this.seipd.push(this.cipher.final(), out);
+    this.seipd.end(out);
+    this.send(out);
   }
 }
 

@@ -10,6 +10,7 @@ import type { FileSink } from './destination';
 import { removeQuietly } from './dockerStreams';
 import { etcdSnapshot } from './etcdSnapshot';
 import { writeOut, type Written } from './outputPipeline';
+import { hashThreadPays } from '../archive/parallelSha1';
 import { findContainer, type UcpNodeInfo } from './ucpNode';
 import { BACKED_UP_VOLUMES, backupVolume, createVolumeReader } from './volumeEntries';
 import type { StepName } from '../progress';
@@ -53,7 +54,8 @@ export async function builtinBackup(ctx: EngineContext, sink: FileSink): Promise
   const writer = new ArchiveWriter(signal);
   const stamp = String(Date.now());
   const dir = `./ucp-backup/${stamp}/`;
-  const out = writeOut(writer.pack, sink, ctx.passphrase, signal);
+  // Hashing on second threads when a core is free (measured: docs/bench-backup.md).
+  const out = writeOut(writer.pack, sink, ctx.passphrase, { signal, hashThreads: hashThreadPays() });
   // If the output side fails first, stop producing at once.
   out.catch((err) => writer.destroy(err));
   let authPaused = false;

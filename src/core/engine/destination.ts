@@ -100,7 +100,9 @@ export class LocalTarget implements ArchiveTarget {
 
   async openFile(name: string): Promise<FileSink> {
     const tmp = join(this.backupPath, partialName(name, this.runId));
-    const stream = createWriteStream(tmp, { flags: 'wx', mode: 0o600 });
+    // 1 MiB of buffer: while one write is in flight the next chunks gather and go as one
+    // writev, instead of a thread-pool round trip per 64 KiB chunk (the 16 KiB default).
+    const stream = createWriteStream(tmp, { flags: 'wx', mode: 0o600, highWaterMark: 1 << 20 });
     await once(stream, 'open');
     const final = join(this.backupPath, name);
     const backupPath = this.backupPath;
