@@ -14,6 +14,7 @@ import { hashThreadPays } from '../archive/parallelSha1';
 import { findContainer, type UcpNodeInfo } from './ucpNode';
 import { BACKED_UP_VOLUMES, backupVolume, createVolumeReader } from './volumeEntries';
 import type { StepName } from '../progress';
+import type { StepTimer } from './stepTimer';
 import { throwIfAborted } from '../errors';
 
 export interface EngineContext {
@@ -28,6 +29,8 @@ export interface EngineContext {
   step(step: StepName, message: string, percent?: number, bytes?: number): void;
   log(line: string): void;
   signal?: AbortSignal;
+  /** Where the run's time goes (runBackup's timer): the engine marks its own steps. */
+  timer?: StepTimer;
 }
 
 export interface Manifest {
@@ -72,6 +75,7 @@ export async function builtinBackup(ctx: EngineContext, sink: FileSink): Promise
       await writer.addBuffer({ name: `./${c.name}.json`, mode: 0o644, uid: 0, gid: 0, mtime: new Date(0) }, Buffer.from(JSON.stringify(doc, null, 2)));
     }
 
+    ctx.timer?.mark('metadata');
     ctx.step('volumes', `Backing up volumes ${BACKED_UP_VOLUMES.join(', ')}`, AT.volumes);
     const reader = await createVolumeReader(docker, BACKED_UP_VOLUMES, { image: ctx.helperImage, runId: ctx.runId, selinux: node.selinux }, 'volumes');
     try {
@@ -96,11 +100,13 @@ export async function builtinBackup(ctx: EngineContext, sink: FileSink): Promise
     await writer.addEmpty({ name: './ucp-backup/', type: 'directory', mode: 0o755, uid: 65534, gid: 65534, uname: 'nobody', gname: 'nobody', mtime: new Date() });
     await writer.addEmpty({ name: dir, type: 'directory', mode: 0o755, uid: 65534, gid: 65534, uname: 'nobody', gname: 'nobody', mtime: new Date() });
 
+    ctx.timer?.mark('volumes');
     ctx.step('etcd', 'Taking an etcd snapshot in ucp-kv', AT.etcd, writer.dataBytes);
     const kv = docker.getContainer(findContainer(node, 'ucp-kv').id);
     const st = await etcdSnapshot(kv, ctx.runId, `${dir}etcd.backup.db`, writer, ctx.log, signal);
     etcd = { revision: st.revision, totalKey: st.totalKey, totalSize: st.totalSize, hash: st.hash, keys: st.keys };
 
+    ctx.timer?.mark('etcd');
     ctx.step('rethinkdb', 'Backing up the auth store (ucp-auth-store is paused during the copy)', AT.rethinkdb, writer.dataBytes);
     const auth = docker.getContainer(findContainer(node, 'ucp-auth-store').id);
     await authStoreDump(docker, auth, { image: ctx.helperImage, runId: ctx.runId, selinux: node.selinux }, `${dir}auth-store.tar.gz`, writer, ctx.log, async (p) => {
@@ -111,6 +117,7 @@ export async function builtinBackup(ctx: EngineContext, sink: FileSink): Promise
       if (p) pausedAt = Date.now();
     }, signal);
 
+    ctx.timer?.mark('rethinkdb');
     ctx.step('write', ctx.passphrase ? 'Encrypting and writing the archive' : 'Writing the archive', AT.write, writer.dataBytes);
     const manifest: Manifest = {
       format: 'ucp-backup-manifest/1',
@@ -128,6 +135,7 @@ export async function builtinBackup(ctx: EngineContext, sink: FileSink): Promise
     await writer.addBuffer({ name: `${dir}manifest.json`, mode: 0o644, uid: 65534, gid: 65534, uname: 'nobody', gname: 'nobody', mtime: new Date() }, Buffer.from(JSON.stringify(manifest, null, 2)));
     writer.finalize();
     const written = await out;
+    ctx.timer?.mark('write');
     return { ...written, manifest };
   } catch (err) {
     writer.destroy(err as Error);

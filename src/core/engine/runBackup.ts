@@ -243,6 +243,8 @@ async function runBackupOnce(request: BackupRequest, deps: BackupDeps): Promise<
       }
       if (official) timer.mark('official image');
       wroteArchive(written);
+      // So far, for the log file (written next); the whole run's line follows at the end.
+      log(`timing: ${timer.summary()}`);
       let logSize = 0;
       if (request.includeLogs) {
         log(`log: writing ${record.logFileName}${request.passphrase ? ' (encrypted)' : ''}`);
@@ -268,7 +270,7 @@ async function runBackupOnce(request: BackupRequest, deps: BackupDeps): Promise<
     record.backupState = 'SUCCESS';
     record.completed_at = new Date().toISOString();
     await save();
-    timer.mark('record');
+    timer.mark('final record');
     record.timingsMs = timer.phases;
     log(`timing: ${timer.summary()}`);
     return record;
