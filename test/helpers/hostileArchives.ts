@@ -37,13 +37,13 @@ export function withChecksum(b: Buffer): Buffer {
   return b;
 }
 
-/** A tar of `n` one-byte files ./d/f0 … in batches (never the whole archive in memory). */
-export async function* manyEntriesTar(n: number): AsyncGenerator<Buffer> {
+/** A tar of `n` one-byte files ./d/f0 … (or names from `name`) in batches (never the whole archive in memory). */
+export async function* manyEntriesTar(n: number, name = (i: number) => `./d/f${i}`): AsyncGenerator<Buffer> {
   const data = Buffer.alloc(512);
   data[0] = 0x61;
   let batch: Buffer[] = [];
   for (let i = 0; i < n; i++) {
-    batch.push(tarHeader(`./d/f${i}`, 1), data);
+    batch.push(tarHeader(name(i), 1), data);
     if (batch.length >= 2048) {
       yield Buffer.concat(batch);
       batch = [];

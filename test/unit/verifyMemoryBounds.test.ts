@@ -99,6 +99,15 @@ test('200,000 ucp-*.json inspect documents: the controller\'s version is found o
   assert.ok(r.peakRssMiB > 0 && r.peakRssMiB <= LIMIT_MIB, `peak RSS ${r.peakRssMiB.toFixed(1)} MiB`);
 });
 
+test('50,000 etcd snapshots: the first 5 are checked, the rest counted in one failing check (the report stays small)', async () => {
+  const r = await runMeasuredWithStdin(cli, ['verify', '-', '--json'], manyEntriesTar(50_000, (i) => `./ucp-backup/${i}/etcd.backup.db`), true);
+  assert.equal(r.code, 1, r.stderr);
+  const etcd = (JSON.parse(r.stdout) as { checks: { id: string; pass: boolean; reason: string }[] }).checks.filter((c) => c.id === 'etcd');
+  assert.equal(etcd.length, 6);
+  assert.match(etcd[5].reason, /^49995 more etcd snapshots not checked/);
+  assert.ok(r.peakRssMiB > 0 && r.peakRssMiB <= LIMIT_MIB, `peak RSS ${r.peakRssMiB.toFixed(1)} MiB`);
+});
+
 /**
  * A tar of one file of zeros, compressed by gpg into a few KiB. Before: bzip2 went to
  * OpenPGP.js, whose decoder gathers each 900k block's output (~46 MB of zeros, grown by

@@ -2,7 +2,7 @@
 import type { UcpError } from '../errors';
 import type { DecryptInfo } from '../archive/openpgpDecrypt';
 import type { TarScanner } from '../archive/tarScanner';
-import { EntryCollector, KEY_PEM, MAX_INDEXED } from './entryCollector';
+import { EntryCollector, KEY_PEM, MAX_ETCD_CHECKED, MAX_INDEXED } from './entryCollector';
 import type { Check } from './report';
 import { displayName, safeText } from './safeName';
 import { restorableOn } from './ucpVersion';
@@ -49,6 +49,9 @@ export function buildChecks(x: {
   for (const e of c.etcd) {
     const r = e.observer.result ?? { pass: false, reason: 'the snapshot entry is incomplete' };
     add('etcd', 'etcd snapshot header sane', r.pass, `${displayName(e.name)}: ${r.reason}`);
+  }
+  if (c.etcdUnchecked > 0) {
+    add('etcd', 'etcd snapshot header sane', false, `${c.etcdUnchecked} more etcd snapshots not checked (verify checks the first ${MAX_ETCD_CHECKED}; a UCP backup has one)`);
   }
 
   const v = c.ucpVersion;

@@ -22,6 +22,7 @@ const MAX_CAPTURE = 8 * 1024 * 1024;
 const MAX_INSPECT_CAPTURE = 1024 * 1024;
 const PREFERRED_INSPECT = /ucp-(controller|proxy)\.json/;
 const MAX_UNSAFE_LISTED = 20;
+export const MAX_ETCD_CHECKED = 5;
 /** Characters of names kept in the report's listing, whatever maxListed says (hostile long names). */
 const MAX_LISTED_CHARS = 16 * 1024 * 1024;
 /** Unsafe names are kept this long for the check's reason (it shows five). */
@@ -46,6 +47,8 @@ export class EntryCollector {
   readonly unsafe: { name: string; reason: string }[] = [];
   unsafeCount = 0;
   readonly etcd: { name: string; observer: EtcdSnapshotObserver }[] = [];
+  /** etcd snapshots past MAX_ETCD_CHECKED: not checked, and so the check fails. */
+  etcdUnchecked = 0;
   private manifestText?: { name: string; text: string };
   private manifestCheck?: { summary: ManifestSummary; pass: boolean; reason: string } | { error: string; name: string };
   /** The controller and proxy carry the cluster's version (real-backup-layout.md); others may lag in a partial upgrade. */
@@ -149,6 +152,8 @@ export class EntryCollector {
 
   private extraObserver(h: TarHeader): EntryObserver | undefined {
     if (ETCD_SNAPSHOT.test(h.name)) {
+      // A UCP backup has one; each checked one is a check in the report, so the count is bounded.
+      if (this.etcd.length >= MAX_ETCD_CHECKED) return void this.etcdUnchecked++;
       const observer = new EtcdSnapshotObserver();
       this.etcd.push({ name: h.name, observer });
       return observer;
