@@ -14,6 +14,7 @@ import { UcpError } from '../errors';
 import { resolveNode, type ResolvedEndpoint, type ResolvedNode } from './sshConfig';
 import { authMethodsFor, type AuthMethodList, type KeyCache } from './auth';
 import { appendKnownHost, checkHostKey, fingerprintOf, keyTypeOfBlob, knownKeyTypes, readKnownHosts } from './knownHosts';
+import { findSsh, OpensshForward, transportFromEnv, type SshTransport } from './opensshForward';
 import {
   AuthFailedError,
   ConnectError,
@@ -51,6 +52,14 @@ export interface SessionOptions {
   keepaliveIntervalMs?: number;
   /** Diagnostic lines (never secrets). */
   log?(line: string): void;
+  /**
+   * How Docker API calls reach the node's socket: 'builtin' (ssh2 channels on our connection),
+   * 'openssh' (the admin's `ssh` forwards the socket: opensshForward.ts), 'auto' (openssh when
+   * an OpenSSH client is on PATH and it connects, else builtin). Default:
+   * $UCP_BACKUP_SSH_TRANSPORT, else 'builtin'. Our ssh2 connection is made either way: it
+   * checks (and asks about) the host key and runs diagnostics.
+   */
+  transport?: SshTransport;
 }
 
 export interface ExecResult {
@@ -121,6 +130,12 @@ export class NodeSession {
   private readonly channels = new Set<ClientChannel>();
   /** Why the last connection went away under open channels, and when. */
   private lost?: ConnectionLostError;
+  private forward?: OpensshForward;
+  private forwardStarting?: Promise<OpensshForward | undefined>;
+  /** The transport Docker calls use now, in words for the log ("openssh (ssh pid 123)", "builtin"). */
+  transportInUse = 'builtin';
+  /** Connections opened through the openssh forward (tests read it). */
+  forwardedConnections = 0;
 
   constructor(
     readonly node: NodeConfig,
@@ -405,12 +420,65 @@ export class NodeSession {
     }
   }
 
+  get transport(): SshTransport {
+    return this.options.transport ?? transportFromEnv() ?? 'builtin';
+  }
+
+  /**
+   * The running openssh forward, started (or restarted after ssh exited) on demand; undefined
+   * when the transport is builtin, or auto and ssh is missing or failed (logged).
+   */
+  private async opensshForward(): Promise<OpensshForward | undefined> {
+    const want = this.transport;
+    if (want === 'builtin') return undefined;
+    if (this.forward?.alive) return this.forward;
+    this.forwardStarting ??= (async () => {
+      if (!findSsh()) {
+        if (want === 'openssh') throw new ConnectError(this.endpoint, 'other', 'transport openssh was chosen, but no OpenSSH client (ssh) is on PATH', {});
+        this.log('transport auto: no OpenSSH client (ssh) on PATH; using the built-in SSH client');
+        this.transportInUse = 'builtin (auto: no ssh on PATH)';
+        return undefined;
+      }
+      try {
+        const f = await OpensshForward.start({ node: this.node, endpoint: this.endpoint, keepaliveMs: this.keepaliveMs, connectTimeoutMs: this.options.connectTimeoutMs ?? 15_000, log: (l) => this.log(l) });
+        this.forward = f;
+        this.transportInUse = `openssh (${want === 'auto' ? 'auto, ' : ''}ssh forwards ${this.endpoint.dockerSocket})`;
+        void f.exit.then((why) => {
+          if (this.forward !== f) return;
+          this.forward = undefined;
+          this.agent?.destroy(); // its pooled sockets went with ssh
+          if (!this.closed) {
+            this.log(`transport openssh: ssh exited (${why}); it is restarted on next use`);
+            this.lost = new ConnectionLostError(this.name, `the OpenSSH client forwarding the Docker socket exited: ${why}`);
+          }
+        });
+        return f;
+      } catch (err) {
+        const why = (err as Error).message;
+        if (want === 'openssh') throw new ConnectError(this.endpoint, 'other', `ssh could not forward the Docker socket: ${why}`, { cause: err as Error });
+        this.log(`transport auto: ssh could not forward the Docker socket (${why}); using the built-in SSH client`);
+        this.transportInUse = 'builtin (auto: ssh failed)';
+        return undefined;
+      }
+    })().finally(() => (this.forwardStarting = undefined));
+    return this.forwardStarting;
+  }
+
+  /** A connection to the Docker socket over the chosen transport (one HTTP connection). */
+  private async openDockerConnection(socketPath: string): Promise<Duplex> {
+    const f = await this.opensshForward();
+    if (!f) return this.openSocketStream(socketPath);
+    this.forwardedConnections++;
+    return f.connect();
+  }
+
   /** Dockerode over the shared connection, same instance for the whole session. */
   async docker(): Promise<Dockerode> {
     await this.connect(); // surface SSH errors here rather than inside the first API call
+    await this.opensshForward(); // and the forward's (transport openssh), before any API call
     if (!this.dockerClient) {
       const socketPath = this.endpoint.dockerSocket;
-      this.agent = new ChannelAgent(() => this.openSocketStream(socketPath), { keepAlive: true, maxFreeSockets: 8 });
+      this.agent = new ChannelAgent(() => this.openDockerConnection(socketPath), { keepAlive: true, maxFreeSockets: 8 });
       this.dockerClient = new Dockerode({ protocol: 'http', host: 'localhost', port: 80, agent: this.agent } as Dockerode.DockerOptions);
     }
     return this.dockerClient;
@@ -437,6 +505,8 @@ export class NodeSession {
   close(): void {
     this.closed = true;
     this.agent?.destroy();
+    this.forward?.close();
+    this.forward = undefined;
     const c = this.client;
     this.client = undefined;
     c?.end();
