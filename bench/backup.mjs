@@ -12,6 +12,7 @@
 // (/usr/bin/time %M) and archive sizes. Exits 1 when a goal is missed.
 // Usage: node bench/backup.mjs [--runs 5] [--synthetic-runs 5] [--size-mib 1024] [--no-synthetic | --no-fixture]
 //        [--out bench/backup-results.json] [--cli dist/cli.js]        (needs: npm run build; npm run cluster:up)
+//        [--skip a,b]      leave these variants out (e.g. ssh-tar-gpg: gpg's ZIP takes ~25 s per GiB)
 //        [--baseline DIR]  also time DIR/bench/backup-pipeline.ts (an older copy of src/ + bench/, e.g.
 //                          `git archive <commit> src bench | tar -x -C DIR`) as before-pipeline-* variants
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
@@ -35,6 +36,7 @@ const { values: opt } = parseArgs({
     out: { type: 'string', default: join(ROOT, 'bench', 'backup-results.json') },
     cli: { type: 'string', default: join(ROOT, 'dist', 'cli.js') },
     baseline: { type: 'string' },
+    skip: { type: 'string', default: '' },
   },
 });
 const RUNS = Number(opt.runs);
@@ -63,12 +65,12 @@ const sshCmd = SSH.map(q).join(' ');
 const GPG = `gpg --batch --yes --pinentry-mode loopback --passphrase-file ${q(passFile)} --symmetric`;
 
 /** Runs argv under /usr/bin/time; resolves wall ms, peak RSS KiB of that process, exit code. */
-function timed(argv, { shell = false } = {}) {
+function timed(argv, { shell = false, extraEnv } = {}) {
   const rssFile = join(work, 'rss');
   const cmd = shell ? ['/usr/bin/time', '-f', '%M', '-o', rssFile, 'bash', '-o', 'pipefail', '-c', argv] : ['/usr/bin/time', '-f', '%M', '-o', rssFile, ...argv];
   return new Promise((resolvePromise, reject) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn(cmd[0], cmd.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd[0], cmd.slice(1), { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -99,7 +101,7 @@ async function runVariant(v, file) {
   let failures = 0;
   for (let attempt = 0; ; attempt++) {
     rmSync(file, { force: true });
-    const r = await timed(v.cmd(file), { shell: v.shell });
+    const r = await timed(v.cmd(file), { shell: v.shell, extraEnv: v.env });
     if (r.code === 0) return { ms: r.ms, rssKiB: r.rssKiB, bytes: statSync(file).size };
     const why = `${v.name} exited ${r.code}: ${r.err.trim().split('\n').slice(-2).join(' | ')}`;
     if (r.code === 3 && attempt < 60) {
@@ -121,7 +123,9 @@ const median = (xs) => {
 
 const load1 = () => Number(loadavg()[0].toFixed(2));
 
-async function measure(title, variants, runs) {
+async function measure(title, allVariants, runs) {
+  const skip = new Set(opt.skip.split(',').filter(Boolean));
+  const variants = allVariants.filter((v) => !skip.has(v.name));
   process.stderr.write(`\n== ${title}: ${variants.length} variants x (1 warm-up + ${runs}) runs, interleaved\n`);
   const samples = Object.fromEntries(variants.map((v) => [v.name, []]));
   // 1-minute load average just before and just after each measured run of a variant.
@@ -164,6 +168,7 @@ async function measure(title, variants, runs) {
 function ratio(results, ours, theirs, goal) {
   const a = results.find((r) => r.name === ours);
   const b = results.find((r) => r.name === theirs);
+  if (!a || !b) return undefined; // a skipped variant
   const paired = median(a.samplesMs.map((ms, i) => b.samplesMs[i] / ms));
   const r = Number((b.medianMs / a.medianMs).toFixed(2));
   return { ours, theirs, ratio: r, paired: Number(paired.toFixed(2)), goal, met: goal === undefined ? undefined : r >= goal };
@@ -247,7 +252,7 @@ try {
         ratio(fixture, 'ours-plain', 'ssh-tar-no-etcd'),
         ratio(fixture, 'ours-encrypted', 'ssh-tar-gpg'),
         ratio(fixture, 'ours-encrypted', 'ssh-tar-no-etcd-gpg'),
-      ],
+      ].filter(Boolean),
     });
   }
 
@@ -267,6 +272,9 @@ try {
       { name: 'ssh-tar', what: 'ssh tar of the volume', shell: true, cmd: (f) => `${tarVol} > ${q(f)}` },
       { name: 'ours-pipeline-encrypted', ours: true, what: 'engine volume + encrypt/write pipeline', cmd: pipe(['--passphrase-file', passFile]) },
       { name: 'ssh-tar-gpg', what: 'ssh tar | gpg --symmetric (defaults: ZIP compression)', shell: true, cmd: (f) => `${tarVol} | ${GPG} -o ${q(f)}` },
+      // The openssh transport (src/core/ssh/opensshForward.ts): ssh forwards the Docker socket.
+      { name: 'ours-pipeline-plain-openssh', ours: true, what: 'the same, transport openssh, no passphrase', env: { UCP_BACKUP_SSH_TRANSPORT: 'openssh' }, cmd: pipe(['--no-passphrase']) },
+      { name: 'ours-pipeline-encrypted-openssh', ours: true, what: 'the same, transport openssh, encrypted', env: { UCP_BACKUP_SSH_TRANSPORT: 'openssh' }, cmd: pipe(['--passphrase-file', passFile]) },
       { name: 'ssh-tar-gpg-nocompress', what: 'ssh tar | gpg --symmetric --compress-algo none', shell: true, cmd: (f) => `${tarVol} | ${GPG} --compress-algo none -o ${q(f)}` },
       // Ours fsyncs the archive before renaming it into place (a backup must survive a crash);
       // these two pay the same: coreutils `sync FILE` is fsync(2).
@@ -290,6 +298,8 @@ try {
       ratios: [
         ratio(syn, 'ours-pipeline-plain', 'ssh-tar', 1.0),
         ratio(syn, 'ours-pipeline-encrypted', 'ssh-tar-gpg-nocompress', 1.0),
+        ratio(syn, 'ours-pipeline-plain-openssh', 'ssh-tar'),
+        ratio(syn, 'ours-pipeline-encrypted-openssh', 'ssh-tar-gpg-nocompress'),
         ratio(syn, 'ours-pipeline-encrypted', 'ssh-tar-gpg'),
         ratio(syn, 'ours-pipeline-plain', 'ssh-tar+fsync'),
         ratio(syn, 'ours-pipeline-encrypted', 'ssh-tar-gpg-nocompress+fsync'),
@@ -302,7 +312,7 @@ try {
               ratio(syn, 'ours-pipeline-encrypted', 'before-pipeline-encrypted'),
             ]
           : []),
-      ],
+      ].filter(Boolean),
     });
   }
   results.machine.loadavgEnd = loadavg().map((x) => x.toFixed(2)).join(' ');
