@@ -234,6 +234,8 @@ export function registerAddClusterTests(session: () => CodeServerSession): void 
       await s.answerPrompts(refused, 'Add Cluster', async (t) => {
         if (t === 'Add UCP cluster') await s.typeInQuickInput('again');
         else if (t === 'How is again reached?') await s.pickQuickItem('SSH to a manager node');
+        // Offered when this machine has ~/.ssh/config hosts or ssh:// Docker contexts.
+        else if (t === `${title}: SSH destination`) await s.pickQuickItem('Type an SSH destination…');
         else if (t === title) await s.typeInQuickInput(`root@${m1.host}:${m1.sshPort}`);
         else if (t === `${title}: authentication`) await s.pickQuickItem('Private key file…');
         else if (t === 'SSH private key') await openInFileDialog(s, t, tb.ssh.identityFile, 'Use this key');

@@ -15,6 +15,7 @@ import { buildNode, defaultKnownHostsFile, parseSshTarget, planClusterRemoval, r
 import { showError } from '../log';
 import { addApiCluster, pickClusterAccess } from './apiCluster';
 import { clusterOfSwarm, managersToAsk, nameByHostname, nodeForManager } from './addClusterChecks';
+import { sshCandidates } from './sshTargets';
 import type { Services } from '../services';
 import type { BackupTreeProvider, UcpNode } from '../tree/provider';
 import { nodePresentation } from '../tree/presentation';
@@ -72,9 +73,25 @@ const SCOPE_TARGET: Record<SettingScope, vscode.ConfigurationTarget> = {
 const input = (title: string, prompt: string, value = '', validate?: (v: string) => string | undefined) =>
   vscode.window.showInputBox({ title, prompt, value, ignoreFocusOut: true, validateInput: validate });
 
+export const TYPE_DESTINATION = 'Type an SSH destination…';
+
+/** An alias of ~/.ssh/config or an ssh:// Docker context, picked; or the destination typed. */
+async function pickOrTypeTarget(title: string): Promise<string | undefined> {
+  const candidates = await sshCandidates();
+  if (candidates.length) {
+    const picked = await vscode.window.showQuickPick(
+      [{ label: TYPE_DESTINATION, description: 'host, user@host or user@host:port' }, ...candidates.map((c) => ({ label: c.target, description: c.source }))],
+      { title: `${title}: SSH destination`, ignoreFocusOut: true, matchOnDescription: true },
+    );
+    if (!picked) return undefined;
+    if (picked.label !== TYPE_DESTINATION) return picked.label;
+  }
+  return input(title, 'SSH destination: host, address or ~/.ssh/config alias, optionally user@host:port', '', (v) => (parseSshTarget(v) ? undefined : 'Give host, user@host or user@host:port.'));
+}
+
 async function askNode(clusterName: string): Promise<NodeConfig | undefined> {
   const title = `Add a manager of ${clusterName}`;
-  const raw = await input(title, 'SSH destination: host, address or ~/.ssh/config alias, optionally user@host:port', '', (v) => (parseSshTarget(v) ? undefined : 'Give host, user@host or user@host:port.'));
+  const raw = await pickOrTypeTarget(title);
   const target = raw === undefined ? undefined : parseSshTarget(raw);
   if (!target) return undefined;
   const username = target.username ?? (await input(title, 'SSH user (empty: from ~/.ssh/config or your login name)'));
