@@ -19,11 +19,15 @@ const m1 = testbedManager('manager1');
 const name = `e2e-drill-${Date.now()}.tar`;
 let s: CodeServerSession;
 
-function drillLeftovers(): string[] {
+function drillContainers(): string[] {
   return loadTestbed().managers.flatMap((m) => spawnSync('docker', ['-H', `unix://${m.dockerSocketPath}`, 'ps', '-a', '-q', '--filter', 'label=com.ucp-backup.drill'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean));
 }
+/** Drill containers made since the file began (a drill killed elsewhere is not this test's). */
+let baseline: Set<string>;
+const drillLeftovers = () => drillContainers().filter((id) => !baseline.has(id));
 
 before(async () => {
+  baseline = new Set(drillContainers());
   let r;
   while ((r = await runCli(['backup', '--config', TESTBED_CLUSTERS, '--node', 'manager1', '--engine', 'builtin', '--host-path', m1.backupDir, '--name', name, '--passphrase-file', '-'], { stdin: PASSPHRASE + '\n' })).code === 3) await new Promise((res) => setTimeout(res, 2000));
   if (r.code !== 0) throw new Error(`ucp-backup backup exited ${r.code}:\n${r.stderr}`);
@@ -36,14 +40,19 @@ after(async () => {
   rmSync(join(m1.backupDir, name), { force: true });
 });
 
-/** Types the passphrase when asked, then waits for the drill report in the details panel; its title text. */
-async function drillReport(): Promise<string> {
+/**
+ * Types the passphrase when asked, then waits for the drill's notification to go and its report
+ * (of `source`, not an earlier panel's) in the details panel; the report's title text.
+ */
+async function drillReport(source: string): Promise<string> {
   await s.waitUnlessError(s.quickInput().filter({ hasText: /Passphrase for / }), 'the passphrase prompt');
   await s.typeInQuickInput(PASSPHRASE);
+  const escaped = source.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  await s.waitUnlessError(s.message(new RegExp(`Restore drill of ${escaped}: (PASS|WARN|FAIL)`)), 'the drill\'s result message', UI_TIMEOUT * 2);
   const web = s.webviewFrame();
-  const title = web.locator('#report-title');
-  await s.waitUnlessError(title, 'the restore drill report', UI_TIMEOUT * 2, web.locator('#status.error'));
-  return (await title.innerText()).replace(/\s+/g, ' ').trim();
+  const report = web.locator('section.report').filter({ has: web.locator('p.muted', { hasText: source }) });
+  await s.waitUnlessError(report, `the restore drill report of ${source}`, UI_TIMEOUT * 2, web.locator('#status.error'));
+  return (await report.locator('#report-title').innerText()).replace(/\s+/g, ' ').trim();
 }
 
 test('Restore Drill on a backup row: PASS in the details panel, with the etcd rows; the row then shows its last drill', async () => {
@@ -53,7 +62,7 @@ test('Restore Drill on a backup row: PASS in the details panel, with the etcd ro
     await poll(async () => /— SUCCESS/.test((await row.getAttribute('aria-label').catch(() => null)) ?? ''), UI_TIMEOUT, `tree row ${name} with state SUCCESS`);
     assert.match((await row.getAttribute('aria-label')) ?? '', /Never restore-drilled/);
     await s.treeContextMenu(name, 'Restore Drill');
-    assert.equal(await drillReport(), 'Restore drill PASS');
+    assert.equal(await drillReport(name), 'Restore drill PASS');
     const web = s.webviewFrame();
     assert.equal(await web.locator('table.checks tr[data-check="etcdRestore"] .check-result').innerText(), '✓ PASS');
     assert.match(await web.locator('table.checks tr[data-check="etcdRestore"] .reason').innerText(), /the image ucp-kv runs\) on manager1, --network none/);
@@ -68,7 +77,7 @@ test('Restore Drill on a backup row: PASS in the details panel, with the etcd ro
 test('Restore Drill on a .tar in the Explorer: the same report for the file', async () => {
   await s.step('drill-explorer', async () => {
     await s.explorerContextMenu('drill-me.tar', 'Restore Drill');
-    assert.equal(await drillReport(), 'Restore drill PASS');
+    assert.equal(await drillReport('drill-me.tar'), 'Restore drill PASS');
     assert.match(await s.webviewFrame().locator('table.checks tr[data-check="version"]').innerText(), /Restorable on UCP \d+\.\d+\.\d+ \(manager\d\)/);
     assert.deepEqual(drillLeftovers(), []);
   });

@@ -25,8 +25,13 @@ import { EtcdToolError, explain, prefixList, topPrefix, type MemberFigures, type
 
 /** On every container and volume of a drill: when it was made (ms), so leftovers can be told from a running drill. */
 export const DRILL_LABEL = 'com.ucp-backup.drill';
-/** A drill takes seconds to minutes; anything of a drill older than this was left by a killed CLI. */
-export const STALE_AFTER_MS = 60 * 60 * 1000;
+/**
+ * A drill takes seconds to minutes: a drill container not running after this long was left by a
+ * killed CLI or a closed VS Code window (a volume then cannot be removed while a live drill uses it)…
+ */
+export const STALE_AFTER_MS = 10 * 60 * 1000;
+/** …and a running one after this long (the member of a drill whose process is gone). */
+export const STALE_RUNNING_AFTER_MS = 60 * 60 * 1000;
 const MOUNT = '/drill';
 const SNAPSHOT = `${MOUNT}/etcd.backup.db`;
 const DATA = `${MOUNT}/data`;
@@ -242,10 +247,10 @@ async function logs(c: Docker.Container): Promise<string> {
 
 /** Containers and volumes of drills whose CLI was killed (SIGKILL, a crash): older than any drill runs. */
 export async function removeStaleDrills(docker: Docker, log: (line: string) => void): Promise<number> {
-  const stale = (labels: Record<string, string> | undefined) => Date.now() - Number(labels?.[DRILL_LABEL] ?? Date.now()) > STALE_AFTER_MS;
+  const stale = (labels: Record<string, string> | undefined, after = STALE_AFTER_MS) => Date.now() - Number(labels?.[DRILL_LABEL] ?? Date.now()) > after;
   let n = 0;
   for (const c of await docker.listContainers({ all: true, filters: { label: [DRILL_LABEL] } })) {
-    if (!stale(c.Labels)) continue;
+    if (!stale(c.Labels, c.State === 'running' ? STALE_RUNNING_AFTER_MS : STALE_AFTER_MS)) continue;
     await removeQuietly(docker.getContainer(c.Id), log);
     n++;
   }
