@@ -99,6 +99,7 @@ export const command: CliCommand = async (argv, io, signal) => {
         log: values.verbose ? (l) => io.stderr.write(`${l}\n`) : undefined,
         onRecord: (r) => (last = r),
         linkLostSince: (t) => session.connectionLostSince(t),
+        transport: session.transportInUse,
       },
     );
     let failedCopies = 0;

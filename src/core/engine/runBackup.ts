@@ -66,6 +66,8 @@ export interface BackupDeps {
    * what a failure it caused is reported as, instead of "socket hang up" or "Premature close".
    */
   linkLostSince?: (since: number) => Error | undefined;
+  /** How Docker calls reach the node (NodeSession.transportInUse), for the log. */
+  transport?: string;
 }
 
 export const CANCELLED_ERROR = 'cancelled by user';
@@ -141,6 +143,7 @@ async function runBackupOnce(request: BackupRequest, deps: BackupDeps): Promise<
   };
 
   step('validation', `Checking ${deps.node.name}`, 0);
+  if (deps.transport) log(`validation: SSH transport ${deps.transport}`);
   const node = await inspectUcpNode(docker, deps.node.name);
   timer.mark('inspect node');
   log(`validation: ${node.hostname} is a swarm manager running UCP ${node.ucpVersion} (${node.namespace}), engine ${node.engineVersion}${node.selinux ? ', SELinux enabled' : ''}`);
