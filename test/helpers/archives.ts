@@ -265,7 +265,7 @@ export interface MeasuredRun {
   code: number | null;
   stdout: string;
   stderr: string;
-  /** Peak RSS of the child in MiB (VmHWM, or getrusage's maxRSS when larger). */
+  /** Peak RSS of the child in MiB (VmHWM; getrusage's maxRSS only where /proc lacks it). */
   peakRssMiB: number;
   cpuMs: number;
   wallMs: number;
@@ -288,7 +288,9 @@ export function runMeasured(cli: string, args: string[]): Promise<MeasuredRun> {
         code,
         stdout,
         stderr: stderr.replace(/\nPEAK .*\n/, ''),
-        peakRssMiB: Math.max(peak.maxRssKiB, peak.vmHwmKiB) / 1024,
+        // VmHWM is the child's own: getrusage's maxRSS survives exec on Linux, so it also counts
+        // the test process the child was forked from (a test holding a 50 MB listing read 133 MiB).
+        peakRssMiB: (peak.vmHwmKiB > 0 ? peak.vmHwmKiB : peak.maxRssKiB) / 1024,
         cpuMs: peak.cpuMs,
         wallMs: Number(process.hrtime.bigint() - t0) / 1e6,
       });

@@ -94,7 +94,9 @@ export function runMeasuredWithStdin(cli: string, args: string[], stdin: AsyncIt
         code,
         stdout: keepStdout ? Buffer.concat(all).toString() : stdoutBytes <= stdoutHead.length ? stdoutHead : `${stdoutHead}\n…\n${stdoutTail}`,
         stderr: stderr.replace(/\nPEAK .*\n/, ''),
-        peakRssMiB: Math.max(peak.maxRssKiB, peak.vmHwmKiB) / 1024,
+        // VmHWM is the child's own: getrusage's maxRSS survives exec on Linux, so it also counts
+        // the test process the child was forked from (a test holding a 50 MB listing read 133 MiB).
+        peakRssMiB: (peak.vmHwmKiB > 0 ? peak.vmHwmKiB : peak.maxRssKiB) / 1024,
         cpuMs: peak.cpuMs,
         wallMs: Number(process.hrtime.bigint() - t0) / 1e6,
         stdoutBytes,
