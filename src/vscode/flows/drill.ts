@@ -51,11 +51,12 @@ export async function restoreDrill(services: Services, tree: BackupTreeProvider,
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
       const source: VerifySource = record ? await verifySourceFor(services, cluster, record) : { kind: 'file', path: (ref as { path: string }).path };
-      return drillWithPassphrase(services, source, label, cluster, record, {
+      // Tracked with the window's runs: closing the window cancels it, so its containers go too.
+      return services.running.track(abort, drillWithPassphrase(services, source, label, cluster, record, {
         signal: abort.signal,
         onProgress: (ev) => progress.report({ message: ev.message }),
         log: (line) => services.log.info(line),
-      });
+      }));
     });
   } catch (err) {
     if (err instanceof CancelledError) {
