@@ -1,7 +1,8 @@
 /**
  * The crontab form of a schedule, run by Debian's real cron daemon: `schedule install --cron
  * "* * * * *"` adds one line to root's crontab; cron starts `schedule run-now` at the next
- * minute, which takes a real backup of the sandbox cluster and hands the result as JSON to the
+ * minute, which takes a real encrypted backup of the sandbox cluster (the passphrase read from
+ * the schedule's 0600 file) and hands the result as JSON to the
  * --notify-command; `status` then sees the schedule and the good backup; `schedule remove`
  * takes the line and the swarm's schedule record away. (Waits for cron's minute: ~30 s.)
  */
@@ -16,10 +17,10 @@ import { SessionPool } from '../../src/core/ssh/sessionPool';
 import { removeClusterRecord } from '../../src/core/history/clusterHistory';
 import { listClusterSchedules } from '../../src/core/schedule/clusterSchedule';
 import type { ScheduleRunResult } from '../../src/core/schedule/runSchedule';
-import { CONFIG, workDir, sshDocker, waitForNoLock } from './backupKit';
+import { CONFIG, PASSPHRASE, workDir, sshDocker, waitForNoLock } from './backupKit';
 
 const pool = new SessionPool();
-const { dir } = workDir('ucp-backup-cron-');
+const { dir, passFile } = workDir('ucp-backup-cron-');
 const env = { UCP_BACKUP_STATE_DIR: join(dir, 'state') };
 const id = `it-${randomUUID().slice(0, 8)}`;
 const notified = join(dir, 'notify.json');
@@ -62,11 +63,13 @@ async function waitFor(path: string, ms: number): Promise<void> {
 }
 
 test('a crontab schedule runs a real backup at the next minute under Debian cron, notifies, shows in status, and is removed', async () => {
-  const inst = await runCli(['schedule', 'install', '--config', CONFIG, '--node', 'manager2', '--name', id, '--cron', '* * * * *', '--dir', dir, '--no-passphrase', '--engine', 'builtin', '--mode', 'cron', '--notify-command', `cat > '${notified}'`, '--json'], { env });
+  const inst = await runCli(['schedule', 'install', '--config', CONFIG, '--node', 'manager2', '--name', id, '--cron', '* * * * *', '--dir', dir, '--passphrase-file', passFile, '--engine', 'builtin', '--mode', 'cron', '--notify-command', `cat > '${notified}'`, '--json'], { env });
   assert.equal(inst.code, 0, inst.stderr);
   const installed = JSON.parse(inst.stdout) as { cronLine: string; recordedInCluster: boolean };
   assert.ok(installed.recordedInCluster, inst.stderr);
-  assert.ok(execFileSync('crontab', ['-l'], { encoding: 'utf8' }).split('\n').includes(installed.cronLine), 'the line is in root\'s crontab');
+  const crontab = execFileSync('crontab', ['-l'], { encoding: 'utf8' });
+  assert.ok(crontab.split('\n').includes(installed.cronLine), 'the line is in root\'s crontab');
+  assert.ok(!crontab.includes(PASSPHRASE), 'the passphrase is not in the crontab');
 
   await waitFor(notified, 125_000);
   const result = JSON.parse(readFileSync(notified, 'utf8')) as ScheduleRunResult;
@@ -77,6 +80,7 @@ test('a crontab schedule runs a real backup at the next minute under Debian cron
   assert.equal(result.outcome, 'success', result.error);
   assert.equal(result.exitCode, 0);
   assert.equal(result.record?.backupState, 'SUCCESS');
+  assert.equal(result.record?.encrypted, true, 'encrypted with the passphrase from the 0600 file');
   assert.match(result.record!.fileName, new RegExp(`^${id}-\\d{8}T\\d{6}Z\\.tar$`));
   assert.ok(existsSync(join(dir, result.record!.fileName)), 'the archive is where the schedule said');
   const log = readFileSync(join(dir, 'state', 'schedules', `${id}.log`), 'utf8');
