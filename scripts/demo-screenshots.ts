@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CodeServerSession, UI_TIMEOUT, poll } from '../test/helpers/codeServer';
+import { CodeServerSession, SCREENSHOTS, UI_TIMEOUT, poll } from '../test/helpers/codeServer';
 
 // Before the session starts: code-server (and so the extension host) inherits it.
 process.env.UCP_BACKUP_HISTORY_SCOPE = 'demo';
@@ -24,20 +24,20 @@ async function shoot(kind: keyof typeof THEMES): Promise<void> {
     await poll(async () => (await rows.count()) >= 8, UI_TIMEOUT * 2, 'the demo history in the tree');
     await s.page.locator('.part.statusbar .statusbar-item', { hasText: /demo: / }).first().waitFor({ state: 'visible' });
     await s.setSidebarWidth(520);
-    await s.screenshot(`demo-tree-${kind}`);
+    await s.screenshot(`demo-tree-${kind}`, SCREENSHOTS);
 
     // The newest backup: its details, then its verify report with the listing.
     await rows.first().click();
     const web = s.webviewFrame();
     await web.locator('tr[data-field="fileName"]').waitFor({ state: 'visible' });
-    await s.screenshot(`demo-details-${kind}`);
+    await s.screenshot(`demo-details-${kind}`, SCREENSHOTS);
     await web.locator('#verify').click();
     const ask = s.quickInput().filter({ hasText: /^Passphrase for / });
     const verdict = web.locator('[data-verdict]');
     await poll(async () => (await verdict.count()) > 0 || (await ask.isVisible().catch(() => false)), UI_TIMEOUT * 2, 'the passphrase prompt or the report');
     if (await ask.isVisible().catch(() => false)) await s.typeInQuickInput(PASSPHRASE);
     await verdict.waitFor({ state: 'visible', timeout: UI_TIMEOUT * 2 });
-    await s.screenshot(`demo-verify-${kind}`);
+    await s.screenshot(`demo-verify-${kind}`, SCREENSHOTS);
   } finally {
     await s.close();
   }

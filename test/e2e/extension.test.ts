@@ -141,7 +141,7 @@ test('"UCP: Backup Now" from the command palette completes and the backup shows 
       await s.setSidebarWidth(720);
       await s.screenshot('tree');
       await s.setSidebarWidth(320);
-    } else console.error('e2e: docs/screenshots/tree.png not updated: not all managers show UCP in the tree right now');
+    } else console.error('e2e: test-results/e2e/screenshots/tree.png not taken: not all managers show UCP in the tree right now');
   });
 });
 

@@ -12,7 +12,10 @@ import { dirname, join } from 'node:path';
 import { chromium, type Browser, type FrameLocator, type Locator, type Page } from 'playwright-core';
 import { ROOT } from './cli';
 
+/** The README's pictures (scripts/demo-screenshots.ts, from the demo's clean history). */
 export const SCREENSHOTS = join(ROOT, 'docs', 'screenshots');
+/** Pictures the e2e tests take of the test suite's own history: artifacts, not the README's. */
+export const TEST_SCREENSHOTS = join(ROOT, 'test-results', 'e2e', 'screenshots');
 export const RESULTS = join(ROOT, 'test-results', 'e2e');
 export const VSIX = join(ROOT, 'dist', 'ucp-backup.vsix');
 export const TESTBED_CLUSTERS = join(ROOT, '.testbed', 'clusters.json');
@@ -506,16 +509,17 @@ export class CodeServerSession {
   }
 
   /**
-   * Saves a PNG for the README into docs/screenshots/, after moving the mouse out of the way and
-   * waiting for hover tooltips and highlighted sashes to go (they would cover what matters).
+   * Saves a PNG into `dir` (default test-results/e2e/screenshots; the README's come from the
+   * demo into docs/screenshots), after moving the mouse out of the way and waiting for hover
+   * tooltips and highlighted sashes to go (they would cover what matters).
    */
-  async screenshot(name: string): Promise<string> {
+  async screenshot(name: string, dir: string = TEST_SCREENSHOTS): Promise<string> {
     // An empty spot of the title bar: nothing there shows a tooltip.
     await this.page.mouse.move(250, 16);
     const hovers = this.page.locator('.workbench-hover-container, .monaco-hover:not(.hidden), .monaco-sash.hover');
     await poll(async () => (await hovers.count()) === 0 || !(await hovers.first().isVisible()), 10_000, 'hover tooltips to close').catch(() => undefined);
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    const path = join(SCREENSHOTS, `${name}.png`);
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, `${name}.png`);
     await this.page.screenshot({ path });
     return path;
   }
