@@ -130,10 +130,19 @@ export class Services {
    * record says why) before the SSH sessions they use are closed.
    */
   async dispose(): Promise<void> {
+    // By now VS Code has closed the extension host's channel: the output channel throws on
+    // every line, so nothing here may depend on logging.
+    const say = (line: string) => {
+      try {
+        this.log.info(line);
+      } catch {
+        // the window is gone
+      }
+    };
     if (this.running.count) {
-      this.log.info(`The window is closing: stopping ${this.running.count} running backup(s).`);
+      say(`The window is closing: stopping ${this.running.count} running backup(s).`);
       const left = await this.running.stopAll();
-      if (left) this.log.warn(`${left} backup(s) did not stop in time; their lock expires by its lease and the next start marks them interrupted.`);
+      if (left) say(`${left} backup(s) did not stop in time; their lock expires by its lease and the next start marks them interrupted.`);
     }
     this.pool.closeAll();
   }

@@ -10,9 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BackupRecord } from '../../src/core/history/record';
-import { CANCELLED_ERROR, STOPPED_ERROR } from '../../src/core/engine/runBackup';
-/** runBackup's WINDOW_CLOSED_ERROR (the window closed under a run). */
-const WINDOW_CLOSED_ERROR = 'stopped: the VS Code window running it was closed or reloaded';
+import { CANCELLED_ERROR, STOPPED_ERROR, WINDOW_CLOSED_ERROR } from '../../src/core/engine/runBackup';
 import { INTERRUPTED_ERROR } from '../../src/core/history/reconcile';
 import { formatLocalTime, formatUtcTime } from '../../src/shared/format';
 import { localFileFacts, markWrittenHere } from '../../src/vscode/tree/backupList';
@@ -42,10 +40,15 @@ test('the row label is the local time, so a long file name never hides it; the n
 });
 
 test('a cancelled, stopped or refused run is marked as such, grey, and says there is nothing to fix', () => {
-  for (const e of [CANCELLED_ERROR, STOPPED_ERROR, WINDOW_CLOSED_ERROR]) {
+  const says: [string, string][] = [
+    [CANCELLED_ERROR, 'cancelled'],
+    [STOPPED_ERROR, 'stopped by SIGTERM'],
+    [WINDOW_CLOSED_ERROR, 'stopped: the VS Code window running it was closed or reloaded'],
+  ];
+  for (const [e, text] of says) {
     const p = backupPresentation(record({ backupState: 'FAILED', shortError: e, size: undefined }), NOW);
     assert.equal(backupKind(record({ backupState: 'FAILED', shortError: e })), 'cancelled', e);
-    assert.match(p.description, /^cancelled · /);
+    assert.ok(p.description.startsWith(`${text} · `), p.description);
     assert.equal(p.icon, 'circle-slash');
     assert.equal(p.color, 'disabledForeground');
     assert.equal(p.contextValue, 'backup.failed', 'cleared like any failed record');

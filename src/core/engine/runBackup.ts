@@ -73,10 +73,10 @@ export interface BackupDeps {
 export const CANCELLED_ERROR = 'cancelled by user';
 /** The CLI aborts with the signal's name as reason: a stop by cron/systemd is not the user's Ctrl-C. */
 export const STOPPED_ERROR = 'stopped by SIGTERM';
-
 /** The extension aborts with this reason when its window closes or reloads under a run. */
 export const WINDOW_CLOSED = 'window-closed';
 export const WINDOW_CLOSED_ERROR = 'stopped: the VS Code window running it was closed or reloaded';
+
 function checkRequest(req: BackupRequest): void {
   if (req.passphrase !== undefined && req.noPassphrase) throw new ConfigError('Both a passphrase and --no-passphrase were given.', 'Choose one.');
   if (req.passphrase === undefined && !req.noPassphrase) {
@@ -100,10 +100,22 @@ export function engineReason(choice: EngineChoice, officialImage: string | undef
   return `no docker/ucp:${node.ucpVersion} or mirantis/ucp:${node.ucpVersion} image on ${node.hostname} (engine: auto)`;
 }
 
+/**
+ * Calls a caller's sink (log, progress). One that throws must not cut the run's cleanup short:
+ * a closing VS Code window's output channel throws "Channel has been closed" on every line.
+ */
+function quietly(sink: () => void): void {
+  try {
+    sink();
+  } catch {
+    // the caller is going away; the run still ends its record, lock and helpers
+  }
+}
+
 function shortErrorOf(err: unknown, signal?: AbortSignal): string {
   if (signal?.aborted && signal.reason === 'SIGTERM') return STOPPED_ERROR;
-  if (signal?.aborted || err instanceof CancelledError) return CANCELLED_ERROR;
   if (signal?.aborted && signal.reason === WINDOW_CLOSED) return WINDOW_CLOSED_ERROR;
+  if (signal?.aborted || err instanceof CancelledError) return CANCELLED_ERROR;
   const m = err instanceof Error ? err.message : String(err);
   return m.length > 300 ? m.slice(0, 297) + '...' : m;
 }
@@ -133,13 +145,13 @@ async function runBackupOnce(request: BackupRequest, deps: BackupDeps): Promise<
   const log = (line: string) => {
     const l = `${new Date().toISOString()} ${line}`;
     logLines.push(l);
-    deps.log?.(l);
+    quietly(() => deps.log?.(l));
   };
   let current: StepName = 'validation';
   const step = (s: StepName, message: string, percent?: number, bytes?: number) => {
     current = s;
     log(`[${s}] ${message}`);
-    deps.onProgress?.({ step: s, message, percent, bytes });
+    quietly(() => deps.onProgress?.({ step: s, message, percent, bytes }));
   };
 
   step('validation', `Checking ${deps.node.name}`, 0);

@@ -64,7 +64,8 @@ const STATE_TEXT: Record<BackupKind, (r: BackupRecord) => string> = {
   missing: () => 'file missing',
   // reconcile.ts says why a run looks dead while its lock has not expired yet.
   inProgress: (r) => (r.shortError ? `in progress, ${r.shortError}` : 'in progress'),
-  cancelled: () => 'cancelled',
+  // A stop says by what (SIGTERM, the window closing): on the next start that is what happened.
+  cancelled: (r) => (r.shortError.startsWith('stopped') ? r.shortError : 'cancelled'),
   refused: () => 'not started: another backup was running',
   failed: (r) => `FAILED: ${r.shortError || 'no error recorded'}`,
 };
