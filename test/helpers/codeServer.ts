@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium, type Browser, type FrameLocator, type Locator, type Page } from 'playwright-core';
 import { ROOT } from './cli';
+import { descendsFrom } from './testbed';
 
 /** The README's pictures (scripts/demo-screenshots.ts, from the demo's clean history). */
 export const SCREENSHOTS = join(ROOT, 'docs', 'screenshots');
@@ -35,6 +36,10 @@ export interface SessionOptions {
   settings?: Record<string, unknown>;
   /** The `ucpBackup.clusters` setting; default: the clusters of .testbed/clusters.json. */
   clusters?: unknown[];
+  /** Extra environment for code-server and so for the extension host (e.g. a short lock lease). */
+  env?: Record<string, string>;
+  /** User keybindings (keybindings.json): how a test runs a command with arguments. */
+  keybindings?: unknown[];
 }
 
 /** Newest modification time of the files that go into the .vsix (sources, manifest, media). */
@@ -161,6 +166,7 @@ export class CodeServerSession {
       ...opts.settings,
     };
     writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
+    if (opts.keybindings) writeFileSync(join(userDataDir, 'User', 'keybindings.json'), JSON.stringify(opts.keybindings, null, 2));
 
     // code-server runs on the `node` it finds first on PATH and needs Node 24; XDG dirs keep its
     // config.yaml and state out of the real home.
@@ -171,6 +177,7 @@ export class CodeServerSession {
       XDG_CONFIG_HOME: join(dir, 'xdg-config'),
       XDG_DATA_HOME: join(dir, 'xdg-data'),
       UCP_BACKUP_STATE_DIR: join(dir, 'state'),
+      ...opts.env,
     };
     const install = spawnSync(codeServer, ['--install-extension', VSIX, '--extensions-dir', extensionsDir, '--user-data-dir', userDataDir], { env, encoding: 'utf8' });
     if (install.status !== 0) throw new Error(`code-server --install-extension failed (exit ${install.status}):\n${install.stdout}\n${install.stderr}`);
@@ -211,6 +218,40 @@ export class CodeServerSession {
     }
   }
 
+  /** The extension host processes code-server runs for this session (what a crash kills). */
+  extensionHostPids(): number[] {
+    const serverPid = this.server.pid;
+    if (serverPid === undefined) return [];
+    return readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .map(Number)
+      .filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=extensionHost') && descendsFrom(pid, serverPid);
+        } catch {
+          return false;
+        }
+      });
+  }
+
+  /**
+   * "Developer: Reload Window" from the palette (VS Code shuts the extension host down, as on a
+   * window close, and starts a new one), or a page reload when `how` is 'page' (what a person
+   * does after the extension host died). Returns once the new extension host is up.
+   */
+  async reloadWindow(how: 'command' | 'page' = 'command'): Promise<void> {
+    const before = new Set(this.extensionHostPids());
+    if (how === 'page') await this.page.reload();
+    else {
+      const navigated = this.page.waitForEvent('framenavigated', { predicate: (f) => f === this.page.mainFrame(), timeout: UI_TIMEOUT });
+      await this.runCommand('Developer: Reload Window').catch(() => undefined);
+      await navigated;
+    }
+    await this.page.locator('.monaco-workbench').waitFor({ state: 'visible' });
+    await this.waitForExtensionHost();
+    await poll(async () => this.extensionHostPids().some((p) => !before.has(p)), UI_TIMEOUT, 'a new extension host');
+  }
+
   /** The activity bar shows our container once the extension's contributions are loaded. */
   private async waitForExtensionHost(): Promise<void> {
     await this.activityBarItem('UCP Backup').waitFor({ state: 'visible' });
@@ -224,10 +265,13 @@ export class CodeServerSession {
   async clickActivityBar(title: string): Promise<void> {
     const item = this.activityBarItem(title);
     const checked = await item.locator('xpath=..').getAttribute('aria-selected').catch(() => null);
-    if (checked !== 'true') await item.click();
+    // After a reload VS Code can restore the container as selected with the side bar hidden:
+    // then a click shows it (it toggles it closed only when it is visible).
+    const sidebar = this.page.locator('.part.sidebar');
+    if (checked !== 'true' || !(await sidebar.isVisible())) await item.click();
     // Move away so the item's hover tooltip does not cover the view in screenshots.
     await this.page.mouse.move(700, 450);
-    await this.page.locator('.part.sidebar').waitFor({ state: 'visible' });
+    await sidebar.waitFor({ state: 'visible' });
   }
 
   /** Runs a command by its palette title (e.g. "UCP: Backup Now"), as a person would with F1. */

@@ -15,14 +15,14 @@ import { HELPER_LABEL } from '../../src/core/engine/dockerStreams';
 import { getClusterRecord } from '../../src/core/history/clusterHistory';
 import { readLock } from '../../src/core/lock/clusterLock';
 import type { BackupRecord } from '../../src/core/history/record';
-import { CONFIG, testbedManager } from './backupKit';
+import { CONFIG, testbedManager, type TestbedManager } from './backupKit';
 
 export const m3 = testbedManager('manager3');
 export const m3Docker = new Docker({ socketPath: m3.dockerSocketPath, agent: new Agent({ keepAlive: false }) } as Docker.DockerOptions);
 
-/** A file of random bytes (nothing on the way can shrink it) in one of manager3's UCP volumes. */
-export function writeFiller(name: string, bytes: number): string {
-  const file = join(m3.dataRoot, 'volumes', 'ucp-client-root-ca', '_data', name);
+/** A file of random bytes (nothing on the way can shrink it) in one of a manager's UCP volumes (manager3's unless told). */
+export function writeFiller(name: string, bytes: number, manager: TestbedManager = m3): string {
+  const file = join(manager.dataRoot, 'volumes', 'ucp-client-root-ca', '_data', name);
   const piece = randomBytes(Math.min(bytes, 16 << 20));
   writeFileSync(file, Buffer.alloc(0));
   for (let done = 0; done < bytes; done += piece.length) writeFileSync(file, piece, { flag: 'a' });
