@@ -271,7 +271,19 @@ export class CodeServerSession {
     if (checked !== 'true' || !(await sidebar.isVisible())) await item.click();
     // Move away so the item's hover tooltip does not cover the view in screenshots.
     await this.page.mouse.move(700, 450);
-    await sidebar.waitFor({ state: 'visible' });
+    // Right after a reload the click can land before the container is restored: a person clicks again.
+    await poll(
+      async () => {
+        if (await sidebar.isVisible()) return true;
+        await this.page.waitForTimeout(1000);
+        if (await sidebar.isVisible()) return true;
+        await item.click();
+        await this.page.mouse.move(700, 450);
+        return false;
+      },
+      UI_TIMEOUT,
+      `the ${title} side bar to show`,
+    );
   }
 
   /** Runs a command by its palette title (e.g. "UCP: Backup Now"), as a person would with F1. */
