@@ -6,12 +6,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium, type Browser, type FrameLocator, type Locator, type Page } from 'playwright-core';
 import { ROOT } from './cli';
 import { descendsFrom } from './testbed';
+import { freePort } from './freePort';
 
 /** The README's pictures (scripts/demo-screenshots.ts, from the demo's clean history). */
 export const SCREENSHOTS = join(ROOT, 'docs', 'screenshots');
@@ -96,16 +96,6 @@ export async function poll(check: () => Promise<boolean>, timeoutMs: number, wha
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForHealthz(url: string, child: ChildProcess, log: string, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
