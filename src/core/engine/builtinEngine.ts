@@ -49,6 +49,25 @@ export interface Manifest {
   entries: { name: string; type: string; size: number; sha256?: string; mode: string; uid: number; gid: number }[];
 }
 
+/**
+ * Container inspects with up to `ahead` in flight: getter i resolves with the i-th document.
+ * Each request starts only when asked for or when one `ahead` before it is, so a failure or
+ * cancel leaves at most `ahead` requests behind.
+ */
+export function inspectAhead(docker: Docker, ids: readonly string[], ahead: number): (() => Promise<unknown>)[] {
+  const started: Promise<unknown>[] = [];
+  const start = (i: number) => {
+    if (i < ids.length && !started[i]) {
+      started[i] = docker.getContainer(ids[i]).inspect();
+      started[i].catch(() => undefined); // surfaced when its getter is called
+    }
+  };
+  return ids.map((_, i) => () => {
+    for (let j = i; j < i + ahead; j++) start(j);
+    return started[i];
+  });
+}
+
 /** Percent of the whole run at the start of each step (coarse; volume bytes refine it). */
 const AT = { metadata: 5, volumes: 10, etcd: 60, rethinkdb: 75, write: 90 } as const;
 
@@ -68,9 +87,11 @@ export async function builtinBackup(ctx: EngineContext, sink: FileSink): Promise
   try {
     // Container metadata: `./<container>.json`, the inspect document of each UCP container.
     ctx.step('metadata', `Saving the inspect data of ${node.containers.length} UCP containers`, AT.metadata);
-    for (const c of node.containers) {
+    // A few inspects in flight at once (one round trip each over SSH), written in order.
+    const docs = inspectAhead(docker, node.containers.map((c) => c.id), 4);
+    for (const [i, c] of node.containers.entries()) {
       throwIfAborted(signal);
-      const doc = await docker.getContainer(c.id).inspect();
+      const doc = await docs[i]();
       // Epoch mtime and root ownership, as in the real archive's listing.
       await writer.addBuffer({ name: `./${c.name}.json`, mode: 0o644, uid: 0, gid: 0, mtime: new Date(0) }, Buffer.from(JSON.stringify(doc, null, 2)));
     }
