@@ -22,6 +22,7 @@ const env = { UCP_BACKUP_STATE_DIR: join(dir, 'state') };
 const OURS = ['size', 'sha256', 'ucpVersion', 'engine', 'engineReason', 'authStorePaused', 'location', 'cluster'];
 const states: BackupRecord[] = [];
 let record: BackupRecord;
+let timings: Record<string, number> | undefined;
 
 /** A config file naming only some nodes of the demo cluster (or a node that never answers). */
 async function configWith(name: string, nodes: object[]): Promise<string> {
@@ -36,10 +37,11 @@ before(async () => {
     await waitForNoLock(docker);
     states.length = 0;
     try {
-      record = await runBackup(
+      // The run's per-step timings come with its result, not in the stored record.
+      ({ timingsMs: timings, ...record } = await runBackup(
         { destination: { kind: 'local', path: join(dir, 'h.tar') }, noPassphrase: true, includeLogs: false, engine: 'builtin' },
         { docker, cluster: await cluster(), node: await node('manager1'), localHistory: new LocalHistory(join(dir, 'state')), onRecord: (r) => states.push(r) },
-      );
+      ));
       return;
     } catch (err) {
       if (!(err instanceof BackupRunningError)) throw err;
@@ -72,6 +74,7 @@ test("a record has exactly the spec's fields plus ours, and goes IN_PROGRESS →
   assert.equal(typeof done.size, 'number');
   assert.match(done.sha256 ?? '', /^[0-9a-f]{64}$/);
   assert.deepEqual(record, done);
+  assert.ok(timings && Object.values(timings).length > 0 && Object.values(timings).every((ms) => typeof ms === 'number' && ms >= 0), `per-step timings: ${JSON.stringify(timings)}`);
 });
 
 test('list and show find the record through any one manager (it is kept in the swarm)', async () => {
