@@ -6,25 +6,16 @@
 import { readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pidAlive } from '../lock/lease';
 
 export const DRILL_DIR_PREFIX = `ucp-drill-${process.pid}-`;
 const DIR = /^ucp-drill-(\d+)-[A-Za-z0-9]{6}$/;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists, as another user's process.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export async function removeDeadDrillDirs(dir = tmpdir()): Promise<string[]> {
   const names = await readdir(dir).catch(() => [] as string[]);
   const dead = names.filter((n) => {
     const m = DIR.exec(n);
-    return m && Number(m[1]) !== process.pid && !alive(Number(m[1]));
+    return m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]));
   });
   await Promise.all(dead.map((n) => rm(join(dir, n), { recursive: true, force: true }).catch(() => undefined)));
   return dead;

@@ -41,8 +41,8 @@ export function leaseOf(h: LeaseFacts): number {
   return Math.max(staleAfterMs(), h.leaseMs ?? 0, 6 * (h.heartbeatMs ?? 10_000));
 }
 
-/** Whether a process runs on this machine (signal 0 checks existence only). */
-function pidAlive(pid: number): boolean {
+/** Whether a process runs on this machine (signal 0 checks existence only; EPERM: another user's). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
