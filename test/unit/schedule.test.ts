@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { everyToCron } from '../../src/core/schedule/every';
@@ -143,4 +143,30 @@ test('status: last good, next due and overdue follow from the history and the sc
   // Never a good backup: judged from the install; no schedule: never overdue.
   assert.equal(clusterBackupStatus('demo', [], [{ ...daily, installedAt: '2026-12-01T12:00:00Z' }], new Date('2026-12-02T03:30:00Z')).overdue, true);
   assert.deepEqual([clusterBackupStatus('demo', [], [], new Date()).overdue, clusterBackupStatus('other', history, [daily], new Date()).schedules], [false, []]);
+});
+
+test('a crontab that refuses before reading its input gives its own reason, not a broken pipe', async () => {
+  // A stand-in crontab on PATH (not Debian's: this is about the pipe, which the real cron test
+  // cannot force): `-l` prints 20,000 lines, so rewriting them is more than a pipe buffer;
+  // `-` exits at once without reading, as crontab does for a user cron.deny lists.
+  const dir = mkdtempSync(join(tmpdir(), 'ucp-crontab-'));
+  const fake = join(dir, 'crontab');
+  writeFileSync(
+    fake,
+    '#!/bin/sh\nif [ "$1" = "-l" ]; then i=0; while [ $i -lt 20000 ]; do echo "# line $i of an admin crontab"; i=$((i+1)); done; exit 0; fi\necho "You (root) are not allowed to use this program (crontab)" >&2\nexit 1\n',
+    { mode: 0o755 },
+  );
+  const savedPath = process.env.PATH;
+  process.env.PATH = `${dir}:${savedPath}`;
+  try {
+    const { installCronLine } = await import('../../src/core/schedule/crontab');
+    await assert.rejects(installCronLine('s1', '* * * * * true # ucp-backup schedule s1'), (err: Error) => {
+      assert.match(err.message, /crontab - failed: You \(root\) are not allowed/);
+      assert.doesNotMatch(err.message, /EPIPE/);
+      return true;
+    });
+  } finally {
+    process.env.PATH = savedPath;
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -20,7 +20,8 @@ export function cronLine(input: { id: string; cron: string; command: string[]; w
 
 function run(args: string[], stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('crontab', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    // `crontab -l` never reads stdin: give it none, or our write races its exit (EPIPE).
+    const child = spawn('crontab', args, { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -29,7 +30,12 @@ function run(args: string[], stdin?: string): Promise<{ code: number | null; std
       reject(err.code === 'ENOENT' ? new UcpError('The crontab command is not installed, and systemd is not running here.', 'Install cron (Debian: apt-get install cron) or run on a machine with systemd.', 2) : err),
     );
     child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? '');
+    if (child.stdin) {
+      // A crontab that exits before reading (refused user, bad line) closes the pipe: its exit
+      // code and stderr say why, so the broken pipe itself is not the error to report.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(stdin);
+    }
   });
 }
 
