@@ -51,25 +51,47 @@ function duringElection(err: unknown): boolean {
 }
 
 /**
+ * Swarms this process has already found leaderless for longer than an election: the next write
+ * to them is tried once, not retried again. A run cut off by lost quorum still writes its FAILED
+ * record and releases its lock, and each of those would otherwise wait out its own 20 s.
+ */
+const leaderlessSince = new WeakMap<Docker, number>();
+const LEADERLESS_MEMORY_MS = 120_000;
+
+/** This process found the swarm leaderless (quorum lost) within the last two minutes. */
+export function knownLeaderless(docker: Docker, now = Date.now()): boolean {
+  const since = leaderlessSince.get(docker);
+  return since !== undefined && now - since < LEADERLESS_MEMORY_MS;
+}
+
+/**
  * A record write that survives a leader change (the old leader stopped mid-run): retried for up
  * to ELECTION_RETRY_MS while raft has no leader; a swarm that stays without one (quorum lost)
- * fails as before, a little later.
+ * fails as before, a little later, and once.
  */
-async function acrossElection<T>(write: (retried: boolean) => Promise<T>): Promise<T> {
+async function acrossElection<T>(docker: Docker, write: (retried: boolean) => Promise<T>): Promise<T> {
   let firstFailure: number | undefined;
   for (let retried = false; ; retried = true) {
     try {
-      return await write(retried);
+      const result = await write(retried);
+      leaderlessSince.delete(docker);
+      return result;
     } catch (err) {
-      firstFailure ??= Date.now();
-      if (!duringElection(err) || Date.now() - firstFailure > ELECTION_RETRY_MS) throw err;
+      if (!duringElection(err)) throw err;
+      const now = Date.now();
+      firstFailure ??= now;
+      if (knownLeaderless(docker, now)) throw err;
+      if (now - firstFailure > ELECTION_RETRY_MS) {
+        leaderlessSince.set(docker, now);
+        throw err;
+      }
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
 }
 
 export async function createClusterRecord(docker: Docker, record: BackupRecord): Promise<void> {
-  await acrossElection(async (retried) => {
+  await acrossElection(docker, async (retried) => {
     try {
       await docker.createConfig({
         _query: {},
@@ -88,7 +110,7 @@ export async function createClusterRecord(docker: Docker, record: BackupRecord):
 }
 
 export async function updateClusterRecord(docker: Docker, record: BackupRecord): Promise<void> {
-  await acrossElection(() => updateOnce(docker, record));
+  await acrossElection(docker, () => updateOnce(docker, record));
 }
 
 async function updateOnce(docker: Docker, record: BackupRecord): Promise<void> {

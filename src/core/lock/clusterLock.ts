@@ -12,7 +12,7 @@ import type Docker from 'dockerode';
 import { BackupRunningError, StaleLockError } from '../engine/errors';
 import { dockerMessage, statusCode } from '../engine/dockerStreams';
 import { UcpError } from '../errors';
-import { getClusterRecord, updateClusterRecord } from '../history/clusterHistory';
+import { getClusterRecord, knownLeaderless, updateClusterRecord } from '../history/clusterHistory';
 import type { LocalHistory } from '../history/localHistory';
 import { heartbeatMs, judgeLease, staleAfterMs } from './lease';
 
@@ -220,6 +220,9 @@ export class BackupLock {
   /** Removes exactly our config (by id), so a lock someone else took after a break survives. */
   async release(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    // A swarm without a leader can neither renew nor remove the lock: each try would hang for
+    // raft's 20 s. The lock then lapses with its lease, which the error already tells the admin.
+    if (knownLeaderless(this.docker)) throw new UcpError('the swarm has no leader; the lock lapses with its lease', '', 1);
     await this.beating;
     if (!this.lost) await removeConfig(this.docker, this.configId);
   }
