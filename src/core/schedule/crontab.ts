@@ -24,8 +24,8 @@ function run(args: string[], stdin?: string): Promise<{ code: number | null; std
     const child = spawn('crontab', args, { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
     child.on('error', (err: NodeJS.ErrnoException) =>
       reject(err.code === 'ENOENT' ? new UcpError('The crontab command is not installed, and systemd is not running here.', 'Install cron (Debian: apt-get install cron) or run on a machine with systemd.', 2) : err),
     );
