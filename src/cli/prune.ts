@@ -9,13 +9,12 @@ import type { CliCommand } from './common';
 import { loadCluster, parse, printJson } from './common';
 import { ConfigError, UcpError } from '../core/errors';
 import type { ClusterConfig } from '../core/config';
-import type { BackupRecord } from '../core/history/record';
 import { SessionPool } from '../core/ssh/sessionPool';
 import { connectAny } from '../core/history/anyManager';
 import { listBackups } from '../core/history/backupHistory';
 import { LocalHistory } from '../core/history/localHistory';
 import { executePrune, type PruneResult } from '../core/history/retention';
-import { planRetention, POLICY_RULES, type PrunePlan, type RetentionPolicy } from '../core/retention';
+import { checkPolicy, describePlan, planRetention, POLICY_RULES, type RetentionPolicy } from '../core/retention';
 
 const HELP = `Usage: ucp-backup prune --config FILE [--cluster NAME]
          [--keep-last N] [--keep-daily N] [--keep-weekly N] [--keep-monthly N] [--keep N]
@@ -26,7 +25,8 @@ Keeps successful backups by policy, with restic's semantics: walking from the ne
 --keep-last N keeps the N newest; --keep-daily N the newest backup of each of the N newest
 days that have one (days without a backup do not count); weekly (ISO weeks, Monday first)
 and monthly likewise. Days, weeks and months are those of --time-zone (default: this
-machine's). --keep N is --keep-last N. The newest successful, verified backup (its SHA-256
+machine's). --keep N is --keep-last N. Without any of these, the cluster's "retention"
+policy in the config file is used (e.g. {"daily": 7, "weekly": 4}). The newest successful, verified backup (its SHA-256
 recorded) is never removed, whatever the policy says. Failed runs newer than the oldest kept
 backup stay; older records go with their archive and log (a host-path file on its manager, a
 local file when this machine wrote it). Running backups are never touched.
@@ -54,19 +54,7 @@ function nodeDockers(cluster: ClusterConfig, pool: SessionPool): (hostname: stri
   };
 }
 
-/** The dry run: every backup in scope, newest first, with what happens to it and why. */
-function preview(plan: PrunePlan): string {
-  const rows: [BackupRecord, string, string][] = [
-    ...plan.running.map((r): [BackupRecord, string, string] => [r, 'keep', 'running']),
-    ...plan.kept.map((k): [BackupRecord, string, string] => [k.record, 'keep', k.reasons.join('; ')]),
-    ...plan.remove.map((p): [BackupRecord, string, string] => [p.record, 'remove', p.reason + (p.files.length ? ` (files: ${p.files.join(', ')})` : p.note ? ` (record only: ${p.note})` : ' (record only)')]),
-  ].sort((a, b) => Date.parse(b[0].created_at) - Date.parse(a[0].created_at));
-  let out = `Policy: ${plan.policy}; days, weeks and months in ${plan.timeZone}.\n`;
-  for (const [r, action, why] of rows) out += `${action.padEnd(6)} ${r.id} ${r.backupState.padEnd(11)} ${r.created_at} ${r.fileName}: ${why}\n`;
-  return out + `${plan.remove.length} would be removed, ${plan.kept.length + plan.running.length} kept.\n`;
-}
-
-function policyFrom(values: Record<string, string | boolean | undefined>): RetentionPolicy {
+function policyFrom(values: Record<string, string | boolean | undefined>, configured?: RetentionPolicy): RetentionPolicy {
   const policy: RetentionPolicy = {};
   for (const rule of POLICY_RULES) {
     const v = values[rule.option.slice(2)];
@@ -81,6 +69,7 @@ function policyFrom(values: Record<string, string | boolean | undefined>): Reten
     if (policy.last !== undefined) throw new ConfigError('--keep is --keep-last: give one of them.');
     policy.last = keep;
   }
+  if (!Object.keys(policy).length && configured) return checkPolicy(configured);
   if (!Object.keys(policy).length) throw new ConfigError('Say what to keep.', 'Give --keep-last N, --keep-daily N, --keep-weekly N and/or --keep-monthly N, e.g. --keep-daily 7 --keep-weekly 4.');
   return policy;
 }
@@ -115,9 +104,9 @@ export const command: CliCommand = async (argv, io) => {
     return 0;
   }
   if (positionals.length) throw new ConfigError(`Unexpected argument "${positionals[0]}".`, 'Run `ucp-backup prune --help`.');
-  const policy = policyFrom(values);
-  const dryRun = !!values['dry-run'];
   const cluster = await loadCluster(values.config, values.cluster);
+  const policy = policyFrom(values, cluster.retention);
+  const dryRun = !!values['dry-run'];
   const pool = new SessionPool({ acceptUnknownHostKeys: values['accept-new-host-keys'] });
   try {
     const { docker, warning } = await connectAny(cluster, pool);
@@ -129,7 +118,7 @@ export const command: CliCommand = async (argv, io) => {
     if (values.json) {
       printJson(io, { dryRun, policy: plan.policy, timeZone: plan.timeZone, kept: plan.keep.length, keep: plan.kept, running: plan.running, removed: results.filter((r) => !r.error), failed: results.filter((r) => r.error) });
     } else if (dryRun) {
-      io.stdout.write(preview(plan));
+      io.stdout.write(describePlan(plan));
     } else {
       for (const r of results) io.stdout.write(line(r, dryRun));
       if (!results.length) io.stdout.write(`Nothing to prune: ${plan.keep.length} record(s) kept.\n`);

@@ -40,6 +40,11 @@ export interface ClusterConfig {
    */
   ucpAuth?: 'login' | 'bundle';
   ucpUsername?: string;
+  /**
+   * The cluster's retention policy (restic's semantics, src/core/retention): what
+   * `ucp-backup prune` without --keep-* and VS Code's "Apply Retention…" keep.
+   */
+  retention?: { last?: number; daily?: number; weekly?: number; monthly?: number };
 }
 
 /** A cluster VS Code reaches through the UCP API (with or without SSH nodes). */
@@ -72,6 +77,9 @@ export function validateCluster(c: ClusterConfig, source = 'configuration'): voi
     throw new ConfigError(`${source}: cluster "${c.name}" lists no nodes.`, 'Add at least one manager node (or give ucpUrl with ucpAuth to use the UCP API only).');
   }
   if (c.ucpAuth === 'login' && !c.ucpUsername) throw new ConfigError(`${source}: cluster "${c.name}" has ucpAuth "login" but no ucpUsername.`);
+  if (c.retention !== undefined && (!c.retention || typeof c.retention !== 'object' || Array.isArray(c.retention))) {
+    throw new ConfigError(`${source}: cluster "${c.name}" has retention ${JSON.stringify(c.retention)}.`, 'Give an object such as {"daily": 7, "weekly": 4} (keys last, daily, weekly, monthly).');
+  }
   for (const n of c.nodes) {
     if (!n || typeof n.host !== 'string' || !n.host) {
       throw new ConfigError(`${source}: a node of cluster "${c.name}" has no "host".`);

@@ -15,6 +15,7 @@ export const COMMAND_IDS = [
   'ucpBackup.refresh',
   'ucpBackup.forgetBackup',
   'ucpBackup.clearFailed',
+  'ucpBackup.applyRetention',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

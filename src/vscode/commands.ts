@@ -9,6 +9,7 @@ import { restoreDrill } from './flows/drill';
 import { addCluster, removeCluster } from './flows/clusters';
 import type { BackupViews } from './flows/details';
 import { clearFailedRecords, forgetBackup } from './flows/records';
+import { applyRetention } from './flows/retention';
 import { breakStaleLock, compare, download, forgetPassphrase, remove } from './flows/manage';
 import { showError } from './log';
 import type { Services } from './services';
@@ -32,6 +33,7 @@ export function registerCommands(services: Services, tree: BackupTreeProvider, v
     'ucpBackup.refresh': (arg?: UcpNode) => (arg?.kind === 'backups' ? tree.refreshBackups() : tree.refresh()),
     'ucpBackup.forgetBackup': (arg?: UcpNode) => forgetBackup(services, tree, arg),
     'ucpBackup.clearFailed': (arg?: UcpNode) => clearFailedRecords(services, tree, arg),
+    'ucpBackup.applyRetention': (arg?: UcpNode) => applyRetention(services, tree, arg),
   };
   return COMMAND_IDS.map((id) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {

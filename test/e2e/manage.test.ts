@@ -21,6 +21,7 @@ import { runCli } from '../helpers/cli';
 import { CodeServerSession, TESTBED_CLUSTERS, UI_TIMEOUT, poll } from '../helpers/codeServer';
 import { testbedManager } from '../helpers/testbed';
 import { cleanupHistoryTidy, prepareHistoryTidy, registerAddClusterTests, registerHistoryTidyTests } from './historyTidy';
+import { cleanupRetention, prepareRetention, registerRetentionTests } from './retentionUi';
 
 /** Typed into VS Code's password input boxes; to the CLI only on stdin. */
 const PASSPHRASE = 'e2e-manage-passphrase-42';
@@ -80,7 +81,7 @@ before(async () => {
   // `s` is set as soon as code-server is up, so after() closes it even when a backup here failed.
   const started = CodeServerSession.start().then((session) => (s = session));
   // After the host backups: the cluster runs one backup at a time.
-  const tidy = made.then(() => prepareHistoryTidy(started));
+  const tidy = made.then(() => prepareHistoryTidy(started)).then(prepareRetention);
   // Both settled before failing, so a failed backup never leaves a browser running.
   for (const r of await Promise.allSettled([started, tidy])) if (r.status === 'rejected') throw r.reason;
 });
@@ -88,6 +89,7 @@ before(async () => {
 after(async () => {
   await s?.close();
   await cleanupHistoryTidy();
+  await cleanupRetention();
   // Leave no files or records behind: the CLI's backups, and the UI's (Delete removed one at most).
   for (const name of [...Object.values(cliBackups), ...uiBackups]) {
     const record = await recordByName(name).catch(() => undefined);
@@ -265,4 +267,5 @@ test('"UCP: Show Log" opens the "UCP Backup" output with the line of the last co
 
 // Issue 15's scenarios in this session: Reveal File, a backup whose file is gone, Clear Failed Records.
 registerHistoryTidyTests(() => s);
+registerRetentionTests(() => s);
 registerAddClusterTests(() => s);

@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli';
@@ -182,4 +182,23 @@ test('prune refuses a policy that keeps nothing, and says what to give', async (
   const r = await runCli(['prune', '--config', CONFIG, '--keep-daily', '0'], { env });
   assert.equal(r.code, 2);
   assert.match(r.stderr, /keeps nothing.*--keep-last N/);
+});
+
+test('prune without --keep-* uses the cluster\'s "retention" from the config file; without one it says what to give', async () => {
+  const Q = `${P}cfg-`;
+  const day = (d: number) => new Date(Date.UTC(2026, 1, d, 2)).toISOString();
+  const newer = await pastRecord('SUCCESS', 'cfg-2', day(2), { location: 'local', mine: true, sha256: 'c'.repeat(64) });
+  const older = await pastRecord('SUCCESS', 'cfg-1', day(1), { location: 'local', mine: true, sha256: 'c'.repeat(64) });
+  const config = JSON.parse(readFileSync(CONFIG, 'utf8')) as { clusters: { retention?: object }[] };
+  config.clusters[0].retention = { daily: 1 };
+  const withPolicy = join(dir, 'config-retention.json');
+  writeFileSync(withPolicy, JSON.stringify(config));
+  const dry = await runCli(['prune', '--config', withPolicy, '--time-zone', 'UTC', '--name-prefix', Q, '--dry-run'], { env });
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /^Policy: daily 1; days, weeks and months in UTC\.$/m);
+  assert.match(dry.stdout.split('\n').find((l) => l.includes(newer.id)) ?? '', /^keep /);
+  assert.match(dry.stdout.split('\n').find((l) => l.includes(older.id)) ?? '', /^remove /);
+  const none = await runCli(['prune', '--config', CONFIG, '--name-prefix', Q, '--dry-run'], { env });
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /Say what to keep/);
 });

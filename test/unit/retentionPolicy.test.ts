@@ -148,3 +148,28 @@ test('scope: a name prefix and a destination limit what the policy sees', () => 
   assert.deepEqual(p.kept.map((k) => k.record.id), [a.id]);
   assert.deepEqual(p.remove.map((r) => r.record.id), [b.id]);
 });
+
+test('a policy typed as text reads back as the same text; words that are no rule are refused with the rule names', async () => {
+  const { parsePolicyText, policyText } = await import('../../src/core/retention');
+  assert.deepEqual(parsePolicyText('daily=7 weekly=4'), { daily: 7, weekly: 4 });
+  assert.deepEqual(parsePolicyText(' keep-last=3,monthly=6 '), { last: 3, monthly: 6 });
+  assert.equal(policyText(parsePolicyText('monthly=6 last=3 daily=7')), 'last=3 daily=7 monthly=6');
+  assert.throws(() => parsePolicyText('hourly=5'), /"hourly=5" is not a retention rule/);
+  assert.throws(() => parsePolicyText('daily=7 daily=3'), /daily is given twice/);
+  assert.throws(() => parsePolicyText('daily=0'), /keeps nothing/);
+  assert.throws(() => parsePolicyText('   '), /Say what to keep/);
+  assert.throws(() => parsePolicyText('daily=-1'), /not a retention rule/);
+});
+
+test('the preview lists every backup in scope newest first with keep/remove and why, and the totals', async () => {
+  const { describePlan } = await import('../../src/core/retention');
+  const items = [rec('2026-12-03T02:00:00Z'), rec('2026-12-02T02:00:00Z'), rec('2026-12-01T02:00:00Z'), rec('2026-12-01T01:00:00Z', 'FAILED')];
+  const plan = planRetention(items, { policy: { last: 1 }, mine: new Set(), timeZone: 'UTC' });
+  const lines = describePlan(plan).trimEnd().split('\n');
+  assert.equal(lines[0], 'Policy: last 1; days, weeks and months in UTC.');
+  assert.deepEqual(lines.slice(1, 5).map((l) => l.split(' ')[0] + ' ' + l.split(/\s+/)[1]), [`keep ${items[0].id}`, `remove ${items[1].id}`, `remove ${items[2].id}`, `remove ${items[3].id}`]);
+  assert.match(lines[1], new RegExp(NEWEST_VERIFIED.replace(/[()]/g, '\\$&')));
+  assert.match(lines[2], /\(files: manager1:\/var\/backups\/ucp\/b-\d+\.tar\)/);
+  assert.match(lines[4], /\(record only\)/);
+  assert.equal(lines[5], '3 would be removed, 1 kept.');
+});

@@ -2,3 +2,4 @@
 export { applyPolicy, checkPolicy, describePolicy, newestFirst, POLICY_RULES, type RetentionPolicy, type PolicyDecision } from './policy';
 export { planRetention, isVerified, NEWEST_VERIFIED, type PrunePlan, type PrunePlanItem, type KeptItem, type PlanOptions } from './plan';
 export { periodKey, machineTimeZone, checkTimeZone, isoWeek } from './periods';
+export { describePlan, parsePolicyText, policyText } from './describe';
