@@ -6,7 +6,7 @@ import { createLog } from './log';
 import { DetailsPanels } from './panels/detailsPanel';
 import { Services } from './services';
 import { BackupTreeProvider } from './tree/provider';
-import { BackupStatusBar } from './statusBar';
+import { BackupStatusBar, OverdueNotices } from './statusBar';
 
 let services: Services | undefined;
 
@@ -18,6 +18,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const panels = new DetailsPanels(context.extensionUri, log, (ref) => views.source(ref));
   views.panels = panels;
   const treeView = vscode.window.createTreeView('ucpBackup.tree', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
+  const overdue = new OverdueNotices(context.globalState, () => safeClusters(services!), (c) => tree.scheduleStatus(c));
 
   context.subscriptions.push(
     log,
@@ -26,7 +27,10 @@ export function activate(context: vscode.ExtensionContext): void {
     panels.register(),
     { dispose: () => panels.dispose() },
     ...registerCommands(services, tree, views),
-    new BackupStatusBar(() => services!.clusters().map((c) => c.name), (c) => tree.loadedRecords(c), tree.onDidChangeTreeData, treeView),
+    new BackupStatusBar(() => services!.clusters().map((c) => c.name), (c) => tree.loadedRecords(c), tree.onDidChangeTreeData, treeView, (c) => tree.scheduleStatus(c)),
+    tree.onDidChangeTreeData(() => overdue.check()),
+    // A run is missed as time passes, with no refresh: look again each minute.
+    disposableInterval(() => overdue.check(), 60_000),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('ucpBackup.clusters') || e.affectsConfiguration('ucpBackup.configFile')) {
         // Sessions are keyed by endpoint: a changed node gets a new one; running backups keep theirs.
@@ -37,6 +41,20 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
   );
   log.info(`UCP Backup ${context.extension.packageJSON.version as string} activated.`);
+}
+
+function disposableInterval(f: () => void, ms: number): vscode.Disposable {
+  const t = setInterval(f, ms);
+  return { dispose: () => clearInterval(t) };
+}
+
+/** The clusters, or none while the setting is invalid (the tree shows that error). */
+function safeClusters(s: Services) {
+  try {
+    return s.clusters();
+  } catch {
+    return [];
+  }
 }
 
 /** VS Code awaits this (about 5 s at most) when the window closes or reloads. */

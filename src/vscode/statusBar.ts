@@ -2,10 +2,15 @@
  * The status bar item: the last successful backup of the active cluster and its age, a
  * warning when it is old or the newest run failed, and a running backup's step while it runs.
  * "Active": the cluster of the tree item last selected, else the first configured. Clicking
- * it opens the UCP Backup view. The text comes from statusBarLook (pure, unit-tested).
+ * it opens the UCP Backup view. The text comes from statusBarLook (pure, unit-tested). A
+ * schedule that missed its run turns it to the warning colour, and says so once in a
+ * notification (OverdueNotices).
  */
 import * as vscode from 'vscode';
 import type { BackupRecord } from '../core/history/record';
+import type { ClusterConfig } from '../core/config';
+import type { ClusterBackupStatus } from '../core/schedule/status';
+import { overdueNotice, scheduleLook } from './scheduleLook';
 import { statusBarLook } from './statusBarLook';
 
 export { STALE_BACKUP_MS, statusBarLook } from './statusBarLook';
@@ -44,6 +49,7 @@ export class BackupStatusBar implements vscode.Disposable {
     private readonly records: (cluster: string) => readonly BackupRecord[] | undefined,
     onTreeChange: vscode.Event<unknown>,
     selection: vscode.TreeView<unknown>,
+    private readonly schedules: (cluster: string) => ClusterBackupStatus | undefined = () => undefined,
   ) {
     this.item.name = 'UCP Backup';
     this.item.command = 'workbench.view.extension.ucpBackup';
@@ -68,7 +74,8 @@ export class BackupStatusBar implements vscode.Disposable {
       this.item.hide();
       return;
     }
-    const look = statusBarLook(cluster, this.records(cluster), backupActivity.step(cluster));
+    const status = this.schedules(cluster);
+    const look = statusBarLook(cluster, this.records(cluster), backupActivity.step(cluster), Date.now(), status && scheduleLook(status));
     this.item.text = look.text;
     this.item.tooltip = look.tooltip;
     this.item.backgroundColor = look.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
@@ -79,5 +86,31 @@ export class BackupStatusBar implements vscode.Disposable {
     clearInterval(this.timer);
     for (const s of this.subscriptions) s.dispose();
     this.item.dispose();
+  }
+}
+
+/**
+ * "Overdue" said once per spell (a missed run after the last good one), not on every refresh
+ * and not again after a reload: the keys seen are kept in the extension's global state.
+ */
+export class OverdueNotices {
+  private static readonly KEY = 'ucpBackup.overdueNoticed';
+
+  constructor(
+    private readonly state: vscode.Memento,
+    private readonly clusters: () => ClusterConfig[],
+    private readonly status: (cluster: string) => ClusterBackupStatus | undefined,
+  ) {}
+
+  check(): void {
+    const seen = new Set(this.state.get<string[]>(OverdueNotices.KEY) ?? []);
+    for (const cluster of this.clusters()) {
+      const s = this.status(cluster.name);
+      const notice = s && overdueNotice(s);
+      if (!notice || seen.has(notice.key)) continue;
+      seen.add(notice.key);
+      void this.state.update(OverdueNotices.KEY, [...seen].slice(-200));
+      void vscode.window.showWarningMessage(notice.text, 'Backup Now').then((a) => a && vscode.commands.executeCommand('ucpBackup.backupNow', { kind: 'cluster', cluster }));
+    }
   }
 }

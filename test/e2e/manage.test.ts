@@ -21,7 +21,7 @@ import { runCli } from '../helpers/cli';
 import { CodeServerSession, TESTBED_CLUSTERS, UI_TIMEOUT, poll } from '../helpers/codeServer';
 import { testbedManager } from '../helpers/testbed';
 import { cleanupHistoryTidy, prepareHistoryTidy, registerAddClusterTests, registerHistoryTidyTests } from './historyTidy';
-import { cleanupRetention, prepareRetention, registerRetentionTests } from './retentionUi';
+import { cleanupRetention, prepareRetention, registerOverdueTests, registerRetentionTests } from './retentionUi';
 
 /** Typed into VS Code's password input boxes; to the CLI only on stdin. */
 const PASSPHRASE = 'e2e-manage-passphrase-42';
@@ -151,7 +151,15 @@ test('a host-path Backup Now on manager2 writes the archive and its log there an
     assert.equal(record.location, 'host');
     assert.equal(record.nodeLocation, HOST_NODE);
     assert.ok(record.logFileName && existsSync(join(hostDir, record.logFileName)), 'the backup log is beside the archive');
-    await backupRow(name);
+    // Which engine ran is said where the admin looks: the result, the row, the node.
+    assert.ok(record.engine, 'the record names its engine');
+    const engine = record.engine === 'official' ? 'official image' : 'built-in';
+    assert.match(text, new RegExp(`\\(engine: ${engine}\\)`), text);
+    const row = await backupRow(name);
+    assert.match((await row.getAttribute('aria-label')) ?? '', new RegExp(`Engine: ${engine}`));
+    const node = s.treeRowByLabel(HOST_NODE);
+    await node.waitFor({ state: 'visible' });
+    assert.match((await node.getAttribute('aria-label')) ?? '', record.engine === 'official' ? /Backup engine: official \S+/ : /Backup engine: built-in/);
   });
 });
 
@@ -268,4 +276,5 @@ test('"UCP: Show Log" opens the "UCP Backup" output with the line of the last co
 // Issue 15's scenarios in this session: Reveal File, a backup whose file is gone, Clear Failed Records.
 registerHistoryTidyTests(() => s);
 registerRetentionTests(() => s);
+registerOverdueTests(() => s);
 registerAddClusterTests(() => s);

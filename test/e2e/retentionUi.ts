@@ -4,7 +4,9 @@
  * policy typed in the input box, that folder picked as the scope, the preview in an editor,
  * the modal confirm; then the two older archives and their records are gone, the newest stays,
  * nothing elsewhere is touched, and the policy is the cluster's setting (the next run starts
- * from it).
+ * from it). Then a schedule recorded in the swarm that missed its run: the Backups row and the
+ * status bar turn to "overdue", a notification says so once (not again on refresh), and the
+ * warning goes when the schedule does.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,8 +17,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { createClusterRecord, getClusterRecord, removeClusterRecord } from '../../src/core/history/clusterHistory';
+import { putClusterSchedule, removeClusterSchedule, type ClusterSchedule } from '../../src/core/schedule/clusterSchedule';
 import type { BackupRecord } from '../../src/core/history/record';
-import type { CodeServerSession } from '../helpers/codeServer';
+import { UI_TIMEOUT, poll, type CodeServerSession } from '../helpers/codeServer';
 import { testbedManager } from '../helpers/testbed';
 
 const NODE = 'manager2';
@@ -59,8 +62,27 @@ export async function prepareRetention(): Promise<void> {
   }
 }
 
+/** An hourly schedule installed 3 hours ago whose backups (its prefix) never came: overdue. */
+const missed: ClusterSchedule = {
+  id: `e2e-overdue-${stamp}`,
+  cluster: 'demo',
+  machine: 'e2e-ops',
+  user: 'root',
+  mode: 'cron',
+  cron: '0 * * * *',
+  every: 'hourly',
+  timeZone: 'UTC',
+  intervalMs: 3_600_000,
+  randomDelaySec: 0,
+  destination: '/var/backups/ucp',
+  namePrefix: `e2e-overdue-${stamp}-`,
+  copyTo: [],
+  installedAt: new Date(Date.now() - 3 * 3_600_000).toISOString(),
+};
+
 export async function cleanupRetention(): Promise<void> {
   const docker = nodeDocker();
+  await removeClusterSchedule(docker, missed).catch(() => undefined);
   for (const r of made) await removeClusterRecord(docker, r.id).catch(() => undefined);
   if (dir) rmSync(dir, { recursive: true, force: true });
 }
@@ -104,6 +126,37 @@ export function registerRetentionTests(session: () => CodeServerSession): void {
       await input.waitFor({ state: 'visible' });
       assert.equal(await input.inputValue(), 'last=1');
       await s.closeQuickInput();
+    });
+  });
+}
+
+export function registerOverdueTests(session: () => CodeServerSession): void {
+  test('a schedule that missed its run: the Backups row and the status bar say "overdue", a notification says it once, and it clears with the schedule', async () => {
+    const s = session();
+    await s.step('schedule-overdue', async () => {
+      await putClusterSchedule(nodeDocker(), missed);
+      try {
+        await s.clickActivityBar('UCP Backup');
+        await s.viewTitleAction('Refresh').click();
+        const notice = s.message(/UCP backups of demo are overdue: "hourly" \(cron on root@e2e-ops/);
+        await s.waitUnlessError(notice, 'the overdue notification');
+        const row = s.treeRowByLabel('Backups');
+        await poll(async () => /overdue since/.test((await row.locator('.label-description').innerText().catch(() => '')) ?? ''), UI_TIMEOUT, 'the Backups row to say overdue');
+        const bar = s.page.locator('.part.statusbar .statusbar-item', { hasText: /demo: .* · overdue/ }).first();
+        await bar.waitFor({ state: 'visible' });
+        await s.dismissNotifications();
+        // Once per spell: a refresh does not say it again.
+        await s.viewTitleAction('Refresh').click();
+        await poll(async () => /overdue since/.test((await row.locator('.label-description').innerText().catch(() => '')) ?? ''), UI_TIMEOUT, 'the Backups row after the refresh');
+        await s.page.waitForTimeout(1500);
+        assert.equal(await notice.isVisible(), false, 'the overdue notification is not repeated');
+      } finally {
+        await removeClusterSchedule(nodeDocker(), missed);
+      }
+      await s.viewTitleAction('Refresh').click();
+      const row = s.treeRowByLabel('Backups');
+      await poll(async () => /^\d+$/.test(((await row.locator('.label-description').innerText().catch(() => '')) ?? '').trim()), UI_TIMEOUT, 'the Backups row without a schedule');
+      await s.page.locator('.part.statusbar .statusbar-item', { hasText: /demo: / }).filter({ hasNotText: /overdue/ }).first().waitFor({ state: 'visible' });
     });
   });
 }

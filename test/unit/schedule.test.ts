@@ -121,8 +121,8 @@ test('a crontab line quotes for /bin/sh and escapes %, which cron would turn int
   assert.equal(line, `* * * * * cd '/opt/a b' && UCP_BACKUP_STATE_DIR='/var/lib/u b' /usr/bin/node '/opt/it'\\''s\\%here/cli.js' schedule run-now x --scheduled >>/var/log/u.log 2>&1 # ucp-backup schedule x`);
 });
 
-function rec(state: 'SUCCESS' | 'FAILED', at: string, why = ''): BackupRecord {
-  return { id: `${state}-${at}`, encrypted: true, fileName: 'n.tar', logFileName: '', backupPath: '/b', backupState: state, nodeLocation: 'm1', shortError: why, created_at: at, completed_at: at, cluster: 'demo' };
+function rec(state: 'SUCCESS' | 'FAILED', at: string, why = '', fileName = `n-${at}.tar`): BackupRecord {
+  return { id: `${state}-${at}`, encrypted: true, fileName, logFileName: '', backupPath: '/b', backupState: state, nodeLocation: 'm1', shortError: why, created_at: at, completed_at: at, cluster: 'demo' };
 }
 
 test('status: last good, next due and overdue follow from the history and the schedule', () => {
@@ -140,6 +140,9 @@ test('status: last good, next due and overdue follow from the history and the sc
   // A good backup after the failure clears both.
   const fixed = clusterBackupStatus('demo', [...history, rec('SUCCESS', '2026-12-03T09:00:00Z')], [daily], new Date('2026-12-03T10:00:00Z'));
   assert.deepEqual([fixed.overdue, fixed.lastFailure], [false, undefined]);
+  // A manual backup (another name) is the cluster's last good one, but the timer is still late.
+  const manual = clusterBackupStatus('demo', [...history, rec('SUCCESS', '2026-12-03T03:05:00Z', '', 'manual.tar')], [daily], new Date('2026-12-03T03:11:00Z'));
+  assert.deepEqual([manual.lastGood?.fileName, manual.overdue, manual.overdueSince], ['manual.tar', true, '2026-12-03T02:00:00.000Z']);
   // Never a good backup: judged from the install; no schedule: never overdue.
   assert.equal(clusterBackupStatus('demo', [], [{ ...daily, installedAt: '2026-12-01T12:00:00Z' }], new Date('2026-12-02T03:30:00Z')).overdue, true);
   assert.deepEqual([clusterBackupStatus('demo', [], [], new Date()).overdue, clusterBackupStatus('other', history, [daily], new Date()).schedules], [false, []]);

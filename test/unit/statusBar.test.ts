@@ -29,3 +29,33 @@ test('a running backup shows its step; an unloaded history says so', () => {
   assert.equal(statusBarLook('prod', [rec({})], 'Backing up etcd 40%', NOW).text, '$(sync~spin) prod: Backing up etcd 40%');
   assert.match(statusBarLook('prod', undefined, undefined, NOW).tooltip, /reading the backup history/);
 });
+
+test('schedules: a missed run turns the item and the Backups row to "overdue", said once per spell; on time it reads the next run', async () => {
+  const { clusterBackupStatus } = await import('../../src/core/schedule/status');
+  const { overdueNotice, scheduleLook } = await import('../../src/vscode/scheduleLook');
+  const hourly = { id: 'h', cluster: 'prod', machine: 'ops', user: 'root', mode: 'cron' as const, cron: '0 * * * *', every: 'hourly', timeZone: 'UTC', intervalMs: 3_600_000, randomDelaySec: 0, destination: '/b', namePrefix: 'hourly-', copyTo: [], installedAt: '2024-05-01T00:00:00Z' };
+  // The schedule's own last backup at 09:00 (the manual one at 11:30 does not count for it): due 10:00, grace 1 h, so overdue from 11:00.
+  const records = [rec({ id: 'm', fileName: 'manual.tar', created_at: '2024-05-02T11:30:00Z' }), rec({ id: 'h9', fileName: 'hourly-0900.tar' })];
+  const status = clusterBackupStatus('prod', records, [hourly], new Date(NOW));
+  const look = scheduleLook(status, NOW)!;
+  assert.equal(look.overdue, true);
+  assert.equal(look.short, 'overdue since 2 hours');
+  assert.match(look.lines[0], /^Overdue: schedule "hourly" \(cron on root@ops, hourly-\*\.tar\) was due .* \(2 hours ago\) and made no backup since\./);
+  const bar = statusBarLook('prod', records, undefined, NOW, look);
+  assert.equal(bar.text, '$(warning) prod: 30 minutes ago · overdue');
+  assert.equal(bar.warning, true);
+  assert.ok(bar.tooltip.includes(look.lines[0]));
+  const notice = overdueNotice(status, NOW)!;
+  assert.equal(notice.key, 'prod|2024-05-02T10:00:00.000Z');
+  assert.match(notice.text, /^UCP backups of prod are overdue: "hourly" .* was due 2 hours ago; the last good backup is from 30 minutes ago\.$/);
+  // The same spell an hour on: the same key (no second notification).
+  assert.equal(overdueNotice(clusterBackupStatus('prod', records, [hourly], new Date(NOW + 3_600_000)), NOW + 3_600_000)!.key, notice.key);
+  // On time: the next run, no warning, no notice.
+  const onTime = clusterBackupStatus('prod', [rec({ id: 'h11', fileName: 'hourly-1130.tar', created_at: '2024-05-02T11:30:00Z' })], [hourly], new Date(NOW));
+  const ok = scheduleLook(onTime, NOW)!;
+  assert.deepEqual([ok.overdue, ok.short], [false, 'next in 1 hour']);
+  assert.equal(overdueNotice(onTime, NOW), undefined);
+  assert.equal(statusBarLook('prod', records, undefined, NOW, ok).warning, false);
+  // No schedule: nothing to say.
+  assert.equal(scheduleLook(clusterBackupStatus('prod', records, [], new Date(NOW))), undefined);
+});

@@ -3,10 +3,12 @@
  * overdue, last failure and why. Pure (records, schedules, now in; a plain object out) so the
  * CLI's `schedule status` and the VS Code tree and status bar show the same answer.
  *
- * Overdue: a schedule's first run after the last good backup started (or after the schedule
- * was installed, when there is none) has passed by more than its grace — the random delay plus
- * the interval, at most an hour — without a newer good backup. A run that is merely running
- * long is not overdue until then.
+ * Overdue: a schedule's first run after its own last good backup (one named with its prefix)
+ * started (or after the schedule was installed, when there is none) has passed by more than its
+ * grace — the random delay plus the interval, at most an hour — without a newer one. A run that
+ * is merely running long is not overdue until then. Only the schedule's own backups count: a
+ * manual backup on a laptop does not make a broken nightly timer on time (the admin must hear
+ * that the timer stopped), though it is the cluster's last good backup.
  */
 import type { BackupRecord } from '../history/record';
 import { newestFirst } from '../retention/policy';
@@ -52,7 +54,8 @@ export function clusterBackupStatus(cluster: string, records: readonly BackupRec
     .filter((s) => s.cluster === cluster)
     .map((schedule): ScheduleState => {
       const cron = parseCron(schedule.cron);
-      const since = lastGood && Date.parse(lastGood.created_at) > Date.parse(schedule.installedAt) ? new Date(lastGood.created_at) : new Date(schedule.installedAt);
+      const own = schedule.namePrefix ? mine.find((r) => r.backupState === 'SUCCESS' && r.fileName.startsWith(schedule.namePrefix)) : lastGood;
+      const since = own && Date.parse(own.created_at) > Date.parse(schedule.installedAt) ? new Date(own.created_at) : new Date(schedule.installedAt);
       const due = nextRun(cron, since, schedule.timeZone);
       const next = nextRun(cron, now, schedule.timeZone);
       const overdue = !!due && now.getTime() > due.getTime() + graceMs(schedule);

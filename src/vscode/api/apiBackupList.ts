@@ -9,11 +9,14 @@ import type { BackupRecord, MalformedRecord } from '../../core/history/record';
 import type { Services } from '../services';
 import { describeApiError } from './apiErrors';
 import { mergeHistories } from './mergedHistory';
+import type { ClusterSchedule } from '../../core/schedule/clusterSchedule';
 
 export interface BackupListing {
   records: BackupRecord[];
   malformed: MalformedRecord[];
   note?: string;
+  /** The schedules recorded in the swarm (SSH clusters): overdue and next due. */
+  schedules?: ClusterSchedule[];
 }
 
 export async function loadApiClusterBackups(services: Services, cluster: ClusterConfig, sshLoad: (() => Promise<BackupListing>) | undefined): Promise<BackupListing> {
@@ -27,7 +30,7 @@ export async function loadApiClusterBackups(services: Services, cluster: Cluster
   if (ssh.status === 'rejected') notes.push(`The SSH history is unavailable (${describeError(ssh.reason)}); showing what UCP's API lists.`);
   if (api.status === 'rejected') notes.push(`UCP's API did not answer (${describeApiError(api.reason)}); showing the SSH history only.`);
   const merged = mergeHistories(ssh.status === 'fulfilled' ? ssh.value.records : [], api.status === 'fulfilled' ? api.value : []);
-  return { records: merged.map((m) => m.record), malformed: ssh.status === 'fulfilled' ? ssh.value.malformed : [], note: notes.join(' ') || undefined };
+  return { records: merged.map((m) => m.record), malformed: ssh.status === 'fulfilled' ? ssh.value.malformed : [], note: notes.join(' ') || undefined, schedules: ssh.status === 'fulfilled' ? ssh.value.schedules : undefined };
 }
 
 /** What an API-only cluster shows where SSH clusters list their managers. */

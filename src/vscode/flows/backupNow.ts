@@ -14,6 +14,7 @@ import type { BackupRecord } from '../../core/history/record';
 import type { StepName } from '../../core/progress';
 import type { Services } from '../services';
 import type { BackupTreeProvider, UcpNode } from '../tree/provider';
+import { engineName } from '../tree/backupPresentation';
 import { apiBackupNow, pickBackupWay } from './apiBackupNow';
 import { defaultBackupName, stampAtStart } from './backupNames';
 import { backupActivity } from '../statusBar';
@@ -199,7 +200,7 @@ export async function backupNow(services: Services, tree: BackupTreeProvider, ar
 
   log.info(`Backup ${record.id} ${record.backupState}: ${where}`);
   const actions = record.location === 'local' ? [ACTION_VERIFY, ACTION_DETAILS, ACTION_REVEAL] : [ACTION_VERIFY, ACTION_DETAILS];
-  void vscode.window.showInformationMessage(`UCP backup ${record.fileName} completed on ${record.nodeLocation} (${record.engine ?? 'built-in'} engine).`, ...actions).then(async (action) => {
+  void vscode.window.showInformationMessage(`UCP backup ${record.fileName} completed on ${record.nodeLocation} (engine: ${engineName(record.engine)}).`, ...actions).then(async (action) => {
     const node: UcpNode = { kind: 'backup', cluster: c, record };
     if (action === ACTION_VERIFY) await vscode.commands.executeCommand('ucpBackup.verify', node);
     if (action === ACTION_DETAILS) await vscode.commands.executeCommand('ucpBackup.showDetails', node);

@@ -103,6 +103,11 @@ function timeLine(what: string, iso: string): string {
   return local ? `${what}: ${local} (${formatUtcTime(iso)})` : '';
 }
 
+/** Which engine wrote a backup, in the words the toast, tooltip and details share. */
+export function engineName(engine: BackupRecord['engine']): string {
+  return engine === 'official' ? 'official image' : 'built-in';
+}
+
 export function backupPresentation(r: BackupRecord, now: number = Date.now(), facts: BackupFacts = {}): Presentation {
   const kind = backupKind(r, facts);
   const parts = [STATE_TEXT[kind](r), r.fileName, formatRelative(r.created_at, now)];
@@ -120,7 +125,7 @@ export function backupPresentation(r: BackupRecord, now: number = Date.now(), fa
     r.size !== undefined ? `Size: ${formatSize(r.size)} (${r.size} bytes)` : '',
     r.sha256 ? `SHA-256: ${r.sha256}` : '',
     r.ucpVersion ? `UCP ${r.ucpVersion}` : '',
-    r.engine ? `Engine: ${r.engine === 'official' ? 'official image' : 'built-in'}` : '',
+    r.engine ? `Engine: ${engineName(r.engine)}` : '',
     r.shortError ? `Error: ${r.shortError}` : '',
     advice ? `What to do: ${advice}` : '',
     kind === 'success' ? drillLine(r) : '',

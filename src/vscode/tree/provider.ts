@@ -6,9 +6,12 @@ import * as vscode from 'vscode';
 import { isApiCluster, type ClusterConfig } from '../../core/config';
 import type { ClusterStatus } from '../../core/docker/discovery';
 import { describeError } from '../../core/errors';
-import type { BackupRecord, MalformedRecord } from '../../core/history/record';
+import type { BackupRecord } from '../../core/history/record';
 import type { Services } from '../services';
-import { apiClusterRow, loadApiClusterBackups } from '../api/apiBackupList';
+import { apiClusterRow, loadApiClusterBackups, type BackupListing } from '../api/apiBackupList';
+import { listClusterSchedules } from '../../core/schedule/clusterSchedule';
+import { clusterBackupStatus, type ClusterBackupStatus } from '../../core/schedule/status';
+import { scheduleLook } from '../scheduleLook';
 import { mergedBackupPresentation } from '../api/apiPresentation';
 import { loadBackupHistory, localFileFacts } from './backupList';
 import { DEFAULT_MAX_BACKUPS_SHOWN, anyInProgress, capBackups, moreLabel, nodePresentation, withBackupFacts, type Presentation } from './presentation';
@@ -30,7 +33,7 @@ export class BackupTreeProvider implements vscode.TreeDataProvider<UcpNode>, vsc
   private readonly changed = new vscode.EventEmitter<UcpNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly discovery = new Map<string, Load<ClusterStatus>>();
-  private readonly backups = new Map<string, Load<{ records: BackupRecord[]; malformed: MalformedRecord[]; note?: string }>>();
+  private readonly backups = new Map<string, Load<BackupListing>>();
   private timer: NodeJS.Timeout | undefined;
   /** Backups started from this window, so the list refreshes while they run. */
   private running = 0;
@@ -49,6 +52,13 @@ export class BackupTreeProvider implements vscode.TreeDataProvider<UcpNode>, vsc
   loadedRecords(cluster: string): readonly BackupRecord[] | undefined {
     const load = this.backups.get(cluster);
     return load?.state === 'done' ? load.value.records : undefined;
+  }
+
+  /** The cluster's state against its schedules (undefined while loading or without any schedule). */
+  scheduleStatus(cluster: string, now = new Date()): ClusterBackupStatus | undefined {
+    const load = this.backups.get(cluster);
+    if (load?.state !== 'done' || !load.value.schedules?.length) return undefined;
+    return clusterBackupStatus(cluster, load.value.records, load.value.schedules, now);
   }
 
   /** Only the backup lists (cheap: no rediscovery). */
@@ -108,6 +118,13 @@ export class BackupTreeProvider implements vscode.TreeDataProvider<UcpNode>, vsc
         item.iconPath = new vscode.ThemeIcon('archive');
         const load = this.backups.get(node.cluster.name);
         if (load?.state === 'done') item.description = String(load.value.records.length);
+        const status = this.scheduleStatus(node.cluster.name);
+        const look = status && scheduleLook(status);
+        if (look) {
+          item.description = `${item.description} · ${look.short}`;
+          item.tooltip = [`Backups of ${node.cluster.name}`, ...look.lines].join('\n');
+          if (look.overdue) item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+        }
         return item;
       }
       case 'backup': {
@@ -234,7 +251,8 @@ export class BackupTreeProvider implements vscode.TreeDataProvider<UcpNode>, vsc
         note = `Cluster records unavailable: ${describeError(err)}`;
       }
       const { records, malformed } = await loadBackupHistory(cluster, docker, (level, line) => this.services.log[level](`Tree: ${line}`));
-      return { records, malformed, note };
+      const schedules = docker ? await listClusterSchedules(docker).catch((err) => (this.services.log.warn(`Tree: cannot read the schedules of ${cluster.name}: ${describeError(err)}`), [])) : [];
+      return { records, malformed, note, schedules };
     };
     // An API cluster lists UCP's records, merged with the SSH history when it has nodes too.
     const load = this.load(this.backups, cluster.name, () => (isApiCluster(cluster) ? loadApiClusterBackups(this.services, cluster, cluster.nodes.length ? sshLoad : undefined) : sshLoad()));
