@@ -4,17 +4,17 @@
  * went with it; --dry-run prints every record with what would happen to it and why.
  * Exit 1 when some could not be removed.
  */
-import type Docker from 'dockerode';
 import type { CliCommand } from './common';
 import { loadCluster, parse, printJson } from './common';
 import { ConfigError, UcpError } from '../core/errors';
-import type { ClusterConfig } from '../core/config';
 import { SessionPool } from '../core/ssh/sessionPool';
 import { connectAny } from '../core/history/anyManager';
 import { listBackups } from '../core/history/backupHistory';
 import { LocalHistory } from '../core/history/localHistory';
 import { executePrune, type PruneResult } from '../core/history/retention';
-import { checkPolicy, describePlan, planRetention, POLICY_RULES, type RetentionPolicy } from '../core/retention';
+import { describePlan, planRetention } from '../core/retention';
+import { managerByHostname } from '../core/history/managerByHostname';
+import { POLICY_OPTIONS, policyFrom } from './policyOptions';
 
 const HELP = `Usage: ucp-backup prune --config FILE [--cluster NAME]
          [--keep-last N] [--keep-daily N] [--keep-weekly N] [--keep-monthly N] [--keep N]
@@ -36,43 +36,7 @@ local file when this machine wrote it). Running backups are never touched.
 Exit status: 0 done, 1 some record or file could not be removed, 2 usage.
 `;
 
-/** Docker of the manager whose hostname (a record's nodeLocation) is `hostname`. */
-function nodeDockers(cluster: ClusterConfig, pool: SessionPool): (hostname: string) => Promise<Docker> {
-  const found = new Map<string, Docker>();
-  return async (hostname) => {
-    const hit = found.get(hostname);
-    if (hit) return hit;
-    // Config names usually are the hostnames; otherwise ask each manager its name.
-    const byName = cluster.nodes.find((n) => n.name === hostname);
-    for (const n of byName ? [byName, ...cluster.nodes.filter((x) => x !== byName)] : cluster.nodes) {
-      const docker = await pool.get(n).docker().catch(() => undefined);
-      const name = docker ? ((await docker.info().catch(() => undefined)) as { Name?: string } | undefined)?.Name : undefined;
-      if (name) found.set(name, docker!);
-      if (name === hostname) return docker!;
-    }
-    throw new UcpError(`No configured manager of ${cluster.name} is ${hostname}, or it is unreachable.`, `Add ${hostname} to the cluster's nodes, or retry when it is up.`, 1);
-  };
-}
 
-function policyFrom(values: Record<string, string | boolean | undefined>, configured?: RetentionPolicy): RetentionPolicy {
-  const policy: RetentionPolicy = {};
-  for (const rule of POLICY_RULES) {
-    const v = values[rule.option.slice(2)];
-    if (v === undefined) continue;
-    const n = Number(v);
-    if (typeof v !== 'string' || !/^\d+$/.test(v)) throw new ConfigError(`${rule.option} must be a whole number of 0 or more, not "${String(v)}".`, `e.g. ${rule.option} 7.`);
-    policy[rule.key] = n;
-  }
-  if (values.keep !== undefined) {
-    const keep = Number(values.keep);
-    if (typeof values.keep !== 'string' || !Number.isInteger(keep) || keep < 1) throw new ConfigError(`--keep must be a whole number of 1 or more, not "${String(values.keep)}".`, 'Say how many successful backups to keep, e.g. --keep 7.');
-    if (policy.last !== undefined) throw new ConfigError('--keep is --keep-last: give one of them.');
-    policy.last = keep;
-  }
-  if (!Object.keys(policy).length && configured) return checkPolicy(configured);
-  if (!Object.keys(policy).length) throw new ConfigError('Say what to keep.', 'Give --keep-last N, --keep-daily N, --keep-weekly N and/or --keep-monthly N, e.g. --keep-daily 7 --keep-weekly 4.');
-  return policy;
-}
 
 function line(r: PruneResult, dryRun: boolean): string {
   const rec = r.record;
@@ -86,11 +50,7 @@ export const command: CliCommand = async (argv, io) => {
   const { values, positionals } = parse(argv, {
     config: { type: 'string' },
     cluster: { type: 'string' },
-    keep: { type: 'string' },
-    'keep-last': { type: 'string' },
-    'keep-daily': { type: 'string' },
-    'keep-weekly': { type: 'string' },
-    'keep-monthly': { type: 'string' },
+    ...POLICY_OPTIONS,
     'time-zone': { type: 'string' },
     destination: { type: 'string' },
     'name-prefix': { type: 'string' },
@@ -105,7 +65,7 @@ export const command: CliCommand = async (argv, io) => {
   }
   if (positionals.length) throw new ConfigError(`Unexpected argument "${positionals[0]}".`, 'Run `ucp-backup prune --help`.');
   const cluster = await loadCluster(values.config, values.cluster);
-  const policy = policyFrom(values, cluster.retention);
+  const policy = policyFrom(values, cluster.retention)!;
   const dryRun = !!values['dry-run'];
   const pool = new SessionPool({ acceptUnknownHostKeys: values['accept-new-host-keys'] });
   try {
@@ -114,7 +74,7 @@ export const command: CliCommand = async (argv, io) => {
     const local = new LocalHistory();
     const mine = new Set((await local.list(cluster.name)).map((r) => r.id));
     const plan = planRetention(await listBackups(cluster, docker, local), { policy, namePrefix: values['name-prefix'], destination: values.destination, mine, timeZone: values['time-zone'] });
-    const results: PruneResult[] = dryRun ? plan.remove : await executePrune(plan, { docker, dockerForNode: nodeDockers(cluster, pool), local });
+    const results: PruneResult[] = dryRun ? plan.remove : await executePrune(plan, { docker, dockerForNode: managerByHostname(cluster, pool), local });
     if (values.json) {
       printJson(io, { dryRun, policy: plan.policy, timeZone: plan.timeZone, kept: plan.keep.length, keep: plan.kept, running: plan.running, removed: results.filter((r) => !r.error), failed: results.filter((r) => r.error) });
     } else if (dryRun) {

@@ -19,12 +19,15 @@ import { clusterBackupStatus, type ClusterBackupStatus } from '../core/schedule/
 import { notify, runSchedule } from '../core/schedule/runSchedule';
 import { parseCopyDestination } from '../core/copy/destination';
 import { checkTimeZone, machineTimeZone } from '../core/retention/periods';
+import { POLICY_OPTIONS, policyFrom } from './policyOptions';
+import { policyText } from '../core/retention';
 
 const HELP = `Usage: ucp-backup schedule install --config FILE [--cluster NAME] [--node NODE] [--name ID]
            (--every "daily 02:00" | --cron "EXPR") (--dir DIR | --host-path DIR)
            (--passphrase-file FILE|- | --no-passphrase) [--name-prefix P] [--include-logs]
            [--engine auto|builtin|official] [--random-delay 15m] [--copy-to DEST ...]
            [--s3-endpoint URL] [--ssh-identity F] [--known-hosts F] [--notify-command CMD] [--mode auto|systemd|cron]
+           [--keep-last N] [--keep-daily N] [--keep-weekly N] [--keep-monthly N]
            [--unit-dir DIR] [--no-enable] [--time-zone ZONE] [--json]
        ucp-backup schedule list [--json]
        ucp-backup schedule remove ID [--config FILE]
@@ -43,10 +46,14 @@ backup, next due and OVERDUE for every machine's schedules.
   --copy-to    after each backup, copy it to sftp://user@host[:port]/dir/, s3://bucket/prefix/
                or a folder (repeatable); S3 credentials from AWS_* / ~/.aws/credentials
   --notify-command CMD   run with /bin/sh after each run, the result as JSON on stdin
+  --keep-*     after each good run (backup and every copy), prune this schedule's own backups
+               (its prefix, its destination) as \`ucp-backup prune\` would; the newest verified
+               one always stays. Without them the schedule removes nothing.
 Each backup is <name-prefix><UTC time>.tar (default prefix: "<ID>-").
 Exit status of run-now (what cron and systemd see): 0 backup and copies done, 1 backup
 failed, 2 usage or set-up, 3 skipped (another backup was running), 4 backup done but a copy
-failed, 130/143 cancelled/stopped. status: 0 fine, 1 overdue, 2 usage.
+failed, 5 backup and copies done but an old backup could not be pruned, 130/143
+cancelled/stopped. status: 0 fine, 1 overdue, 2 usage.
 `;
 
 function seconds(text: string): number {
@@ -79,7 +86,7 @@ async function install(argv: string[], io: CliIO): Promise<number> {
     'include-logs': { type: 'boolean' }, engine: { type: 'string' }, 'random-delay': { type: 'string' },
     'copy-to': { type: 'string', multiple: true }, 's3-endpoint': { type: 'string' }, 'ssh-identity': { type: 'string' }, 'known-hosts': { type: 'string' }, 'notify-command': { type: 'string' },
     mode: { type: 'string' }, 'unit-dir': { type: 'string' }, 'no-enable': { type: 'boolean' }, 'time-zone': { type: 'string' },
-    'accept-new-host-keys': { type: 'boolean' }, json: { type: 'boolean' },
+    'accept-new-host-keys': { type: 'boolean' }, json: { type: 'boolean' }, ...POLICY_OPTIONS,
   });
   if (positionals.length) throw new ConfigError(`Unexpected argument "${positionals[0]}".`, 'Run `ucp-backup schedule --help`.');
   if (!!values.every === !!values.cron) throw new ConfigError('Give exactly one of --every and --cron.', 'e.g. --every "daily 02:00" or --cron "0 2 * * *".');
@@ -91,6 +98,7 @@ async function install(argv: string[], io: CliIO): Promise<number> {
   const mode = (values.mode ?? 'auto') as 'auto' | 'systemd' | 'cron';
   if (!['auto', 'systemd', 'cron'].includes(mode)) throw new ConfigError(`--mode must be auto, systemd or cron, not "${mode}".`);
   const copyTo = (values['copy-to'] ?? []).map((d) => parseCopyDestination(d).url);
+  const retention = policyFrom(values, undefined, false);
   const cluster = await loadCluster(values.config, values.cluster);
   const id = checkScheduleId(values.name ?? cluster.name.toLowerCase().replace(/[^a-z0-9_-]+/g, '-'));
   const passphrase = values['passphrase-file'] ? await readPassphrase(values['passphrase-file'], io) : undefined;
@@ -100,7 +108,7 @@ async function install(argv: string[], io: CliIO): Promise<number> {
       timeZone: checkTimeZone(values['time-zone'] ?? machineTimeZone()),
       destination: values.dir ? { kind: 'local', dir: resolve(values.dir) } : { kind: 'host', hostPath: values['host-path']! },
       namePrefix: values['name-prefix'] ?? `${id}-`, engine, includeLogs: !!values['include-logs'], encrypted: passphrase !== undefined,
-      randomDelaySec: values['random-delay'] ? seconds(values['random-delay']) : 0, copyTo, s3Endpoint: values['s3-endpoint'], sshIdentityFile: values['ssh-identity'] && resolve(values['ssh-identity']), knownHostsFile: values['known-hosts'] && resolve(values['known-hosts']), notifyCommand: values['notify-command'],
+      randomDelaySec: values['random-delay'] ? seconds(values['random-delay']) : 0, copyTo, s3Endpoint: values['s3-endpoint'], sshIdentityFile: values['ssh-identity'] && resolve(values['ssh-identity']), knownHostsFile: values['known-hosts'] && resolve(values['known-hosts']), notifyCommand: values['notify-command'], retention,
     },
     passphrase,
     { mode, unitDir: values['unit-dir'] && resolve(values['unit-dir']), enable: !values['no-enable'], cli: cliInvocation(), workingDirectory: process.cwd() },
@@ -133,7 +141,7 @@ async function list(argv: string[], io: CliIO): Promise<number> {
   const defs = await listSchedules();
   if (values.json) printJson(io, defs);
   else if (!defs.length) io.stdout.write('No schedule is installed on this machine.\n');
-  else for (const d of defs) io.stdout.write(`${d.id.padEnd(16)} ${d.cluster.padEnd(12)} ${d.mode.padEnd(7)} ${d.cron.padEnd(14)} ${d.destination.kind === 'local' ? d.destination.dir : `host:${d.destination.hostPath}`}${d.copyTo.length ? ` → ${d.copyTo.join(', ')}` : ''}\n`);
+  else for (const d of defs) io.stdout.write(`${d.id.padEnd(16)} ${d.cluster.padEnd(12)} ${d.mode.padEnd(7)} ${d.cron.padEnd(14)} ${d.destination.kind === 'local' ? d.destination.dir : `host:${d.destination.hostPath}`}${d.copyTo.length ? ` → ${d.copyTo.join(', ')}` : ''}${d.retention ? ` keep ${policyText(d.retention)}` : ''}\n`);
   return 0;
 }
 
@@ -150,7 +158,7 @@ async function runNow(argv: string[], io: CliIO, signal: AbortSignal): Promise<n
   }
   if (values.json) printJson(io, result);
   const r = result.record;
-  io.stderr.write(`Schedule ${def.id}: ${result.outcome}${r ? ` (backup ${r.id} ${r.backupState} ${r.backupPath}/${r.fileName})` : ''}${result.copies.map((c) => `, copied to ${c.location}`).join('')}${result.error ? `: ${result.error}` : ''}\n`);
+  io.stderr.write(`Schedule ${def.id}: ${result.outcome}${r ? ` (backup ${r.id} ${r.backupState} ${r.backupPath}/${r.fileName})` : ''}${result.copies.map((c) => `, copied to ${c.location}`).join('')}${result.pruned?.length ? `, pruned ${result.pruned.length} older backup(s)` : ''}${result.error ? `: ${result.error}` : ''}\n`);
   return result.exitCode;
 }
 

@@ -7,7 +7,7 @@ import { SPEC_FIELDS, type BackupRecord } from '../core/history/record';
 import { formatLocalTime, formatRelative, formatSize, formatUtcTime, isZeroTime } from './format';
 
 export const EXTRA_FIELDS = ['size', 'sha256', 'ucpVersion', 'engine', 'engineReason'] as const;
-export type RecordField = (typeof SPEC_FIELDS)[number] | (typeof EXTRA_FIELDS)[number];
+export type RecordField = (typeof SPEC_FIELDS)[number] | (typeof EXTRA_FIELDS)[number] | 'copies';
 
 export const FIELD_LABELS: Record<RecordField, string> = {
   id: 'Backup ID',
@@ -25,6 +25,7 @@ export const FIELD_LABELS: Record<RecordField, string> = {
   ucpVersion: 'UCP version',
   engine: 'Engine',
   engineReason: 'Why this engine',
+  copies: 'Copy',
 };
 
 /** Fields shown even when empty: what identifies the backup and says how it went. */
@@ -48,7 +49,7 @@ function timeValue(iso: string, now: number): { value: string; valueTitle?: stri
   return { value: age ? `${local} (${age})` : local, valueTitle: `${formatUtcTime(iso)} · ${iso}` };
 }
 
-function valueOf(record: BackupRecord, field: RecordField, now: number): { value: string; valueTitle?: string } {
+function valueOf(record: BackupRecord, field: Exclude<RecordField, 'copies'>, now: number): { value: string; valueTitle?: string } {
   const v = record[field];
   if (v === undefined || v === null || v === '') return { value: '' };
   switch (field) {
@@ -75,6 +76,12 @@ export function recordRows(record: BackupRecord, now: number = Date.now()): Reco
     if (!value && !ALWAYS.has(field)) continue;
     const inSpec = (SPEC_FIELDS as readonly string[]).includes(field);
     rows.push({ field, label: FIELD_LABELS[field], value, valueTitle, keyTitle: `${field}${inSpec ? ' (Backup schema)' : ' (UCP Backup)'}`, mono: field === 'id' || field === 'sha256' });
+  }
+  const copies = (record as { copies?: { location: string; size: number; sha256: string; checkedAt: string }[] }).copies;
+  if (Array.isArray(copies)) {
+    for (const c of copies) {
+      rows.push({ field: 'copies', label: 'Copy', value: `${c.location} (read back and checked ${formatLocalTime(c.checkedAt) || c.checkedAt})`, valueTitle: `${c.size} bytes · SHA-256 ${c.sha256}`, keyTitle: 'copies (UCP Backup)' });
+    }
   }
   return rows;
 }

@@ -16,6 +16,7 @@ export const COMMAND_IDS = [
   'ucpBackup.forgetBackup',
   'ucpBackup.clearFailed',
   'ucpBackup.applyRetention',
+  'ucpBackup.copyTo',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

@@ -10,6 +10,7 @@ import { addCluster, removeCluster } from './flows/clusters';
 import type { BackupViews } from './flows/details';
 import { clearFailedRecords, forgetBackup } from './flows/records';
 import { applyRetention } from './flows/retention';
+import { copyTo } from './flows/copy';
 import { breakStaleLock, compare, download, forgetPassphrase, remove } from './flows/manage';
 import { showError } from './log';
 import type { Services } from './services';
@@ -34,6 +35,7 @@ export function registerCommands(services: Services, tree: BackupTreeProvider, v
     'ucpBackup.forgetBackup': (arg?: UcpNode) => forgetBackup(services, tree, arg),
     'ucpBackup.clearFailed': (arg?: UcpNode) => clearFailedRecords(services, tree, arg),
     'ucpBackup.applyRetention': (arg?: UcpNode) => applyRetention(services, tree, arg),
+    'ucpBackup.copyTo': (arg?: UcpNode) => copyTo(services, tree, arg),
   };
   return COMMAND_IDS.map((id) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {

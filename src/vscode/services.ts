@@ -38,7 +38,7 @@ export class Services {
   }
 
   /** ssh's own prompt, as a modal: the admin compares the SHA256 fingerprint out of band. */
-  private async confirmHostKey(info: HostKeyInfo): Promise<boolean> {
+  async confirmHostKey(info: HostKeyInfo): Promise<boolean> {
     const answer = await vscode.window.showWarningMessage(
       `The authenticity of host ${info.host}:${info.port} can't be established.`,
       {

@@ -11,7 +11,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFileSync, createReadStream, existsSync } from 'node:fs';
+import { copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -207,6 +207,26 @@ test('"Compare Backups" from the tree shows the added / removed / changed counts
     assert.match(sides, new RegExp(escape(b)));
     // Two backups of the same cluster: mostly the same entries.
     assert.ok(Number(/(\d+) unchanged/.exec(text)![1]) > 0, text);
+  });
+});
+
+test('"Copy Backup To…" a folder: the archive is copied, read back against its SHA-256, and listed in the record and the row', async () => {
+  await s.step('manage-copy', async () => {
+    const name = cliBackups.compare;
+    const record = await requireRecord(name);
+    const dest = join(s.dir, 'offsite');
+    mkdirSync(dest);
+    await backupRow(name);
+    await s.treeContextMenu(name, 'Copy Backup To…');
+    await s.typeInQuickInput(dest, /An SFTP server/);
+    await s.waitUnlessError(s.message(`Copied ${name} to ${dest}/${name}: read back, SHA-256 checked.`), 'the copy to finish');
+    assert.equal(await sha256Of(join(dest, name)), record.sha256, 'the copy is the archive');
+    assert.deepEqual(readdirSync(dest), [name], 'no temp file is left beside it');
+    const after = (await requireRecord(name)) as BackupRecord & { copies?: { location: string; sha256: string }[] };
+    assert.deepEqual(after.copies?.map((c) => [c.location, c.sha256]), [[join(dest, name), record.sha256]]);
+    const row = await backupRow(name);
+    await poll(async () => ((await row.getAttribute('aria-label')) ?? '').includes(`Copy: ${join(dest, name)} (read back and checked`), UI_TIMEOUT, 'the row to list the copy');
+    await s.dismissNotifications();
   });
 });
 

@@ -10,11 +10,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli';
 import { SessionPool } from '../../src/core/ssh/sessionPool';
-import { removeClusterRecord } from '../../src/core/history/clusterHistory';
+import { getClusterRecord, removeClusterRecord } from '../../src/core/history/clusterHistory';
 import { listClusterSchedules } from '../../src/core/schedule/clusterSchedule';
 import type { ScheduleRunResult } from '../../src/core/schedule/runSchedule';
 import { CONFIG, PASSPHRASE, workDir, sshDocker, waitForNoLock } from './backupKit';
@@ -116,4 +116,42 @@ test('status reads the recorded schedule: on schedule after a good backup, with 
     await runCli(['schedule', 'remove', `${id}s`], { env });
   }
   assert.equal((await listClusterSchedules(await sshDocker(pool, 'manager2'))).some((s) => s.id === `${id}s`), false);
+});
+
+test('a schedule with --keep-last 1 prunes its own older backup after a good run, and nothing else', async () => {
+  const sid = `${id}k`;
+  const own = join(dir, 'keep');
+  mkdirSync(own);
+  // Another backup in the same folder, not the schedule's (another name): never a candidate.
+  const other = await runCli(['backup', '--config', CONFIG, '--node', 'manager2', '--engine', 'builtin', '--file', join(own, `manual-${sid}.tar`), '--no-passphrase', '--json'], { env });
+  assert.equal(other.code, 0, other.stderr);
+  const otherId = (JSON.parse(other.stdout) as { id: string }).id;
+  const made: string[] = [otherId];
+  try {
+    const inst = await runCli(['schedule', 'install', '--config', CONFIG, '--node', 'manager2', '--name', sid, '--every', 'daily 03:00', '--dir', own, '--no-passphrase', '--engine', 'builtin', '--mode', 'systemd', '--unit-dir', join(dir, 'units-k'), '--no-enable', '--keep-last', '1'], { env });
+    assert.equal(inst.code, 0, inst.stderr);
+    const list = await runCli(['schedule', 'list'], { env });
+    assert.match(list.stdout, new RegExp(`^${sid} .* keep last=1$`, 'm'));
+    const run = async () => {
+      const r = await runCli(['schedule', 'run-now', sid, '--json'], { env });
+      const result = JSON.parse(r.stdout) as ScheduleRunResult;
+      if (result.record) made.push(result.record.id);
+      assert.equal(r.code, 0, `${result.error ?? ''}\n${r.stderr}`);
+      return result;
+    };
+    const first = await run();
+    assert.deepEqual(first.pruned, []);
+    const second = await run();
+    assert.deepEqual(second.pruned, [first.record!.id], 'the older backup of the schedule went');
+    assert.ok(!existsSync(join(own, first.record!.fileName)), 'with its file');
+    assert.ok(existsSync(join(own, second.record!.fileName)));
+    assert.ok(existsSync(join(own, `manual-${sid}.tar`)), 'the manual backup in the same folder stays');
+    const docker = await sshDocker(pool, 'manager2');
+    assert.equal(await getClusterRecord(docker, first.record!.id), undefined, 'and its record');
+    assert.equal((await getClusterRecord(docker, otherId))?.id, otherId);
+  } finally {
+    await runCli(['schedule', 'remove', sid], { env });
+    const docker = await sshDocker(pool, 'manager2');
+    for (const m of made) await removeClusterRecord(docker, m).catch(() => undefined);
+  }
 });

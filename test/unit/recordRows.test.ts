@@ -42,3 +42,16 @@ test('no row for an empty field (no error, no log); sizes to the byte', () => {
   assert.equal(failed.get('shortError')!.value, 'No space left on manager1');
   assert.equal(failed.get('shortError')!.label, 'Error');
 });
+
+test('off-site copies listed in the record are rows of their own (place, when checked; bytes and SHA-256 on hover), and lines of the tree tooltip', async () => {
+  const copies = [
+    { to: 's3://b/p/', location: 's3://b/p/prod.tar', size: 337_123, sha256: 'cd'.repeat(32), copiedAt: '2024-05-01T12:02:00Z', checkedAt: '2024-05-01T12:03:00Z', checkedBy: 'read back' },
+    { to: '/mnt/nfs', location: '/mnt/nfs/prod.tar', size: 337_123, sha256: 'cd'.repeat(32), copiedAt: '2024-05-01T12:04:00Z', checkedAt: '2024-05-01T12:05:00Z', checkedBy: 'read back' },
+  ];
+  const rows = recordRows({ ...record, copies } as BackupRecord, NOW).filter((r) => r.field === 'copies');
+  assert.deepEqual(rows.map((r) => r.value), ['s3://b/p/prod.tar (read back and checked 2024-05-01 08:03)', '/mnt/nfs/prod.tar (read back and checked 2024-05-01 08:05)']);
+  assert.equal(rows[0].valueTitle, `337123 bytes · SHA-256 ${'cd'.repeat(32)}`);
+  assert.equal(recordRows(record, NOW).some((r) => r.field === 'copies'), false);
+  const { backupPresentation } = await import('../../src/vscode/tree/backupPresentation');
+  assert.match(backupPresentation({ ...record, copies } as BackupRecord, NOW).tooltip, /^Copy: s3:\/\/b\/p\/prod\.tar \(read back and checked 2024-05-01 08:03\)$/m);
+});

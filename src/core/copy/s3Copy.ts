@@ -18,6 +18,8 @@ export interface S3Options {
   endpoint?: string;
   region?: string;
   signal?: AbortSignal;
+  /** Given by VS Code from its SecretStorage; else the SDK's chain (environment, profile). */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 export function s3Client(opts: S3Options): S3Client {
@@ -28,6 +30,7 @@ export function s3Client(opts: S3Options): S3Client {
     // Stores other than AWS rarely have per-bucket DNS names.
     forcePathStyle: !!opts.endpoint,
     region: opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    credentials: opts.credentials,
     // The SDK's default CRC32 on every request is not understood by every S3 API; SHA-256 is ours.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',

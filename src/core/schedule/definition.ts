@@ -7,6 +7,7 @@ import { chmod, mkdir, readFile, readdir, rm, writeFile, rename } from 'node:fs/
 import { join } from 'node:path';
 import { ConfigError } from '../errors';
 import { stateDir } from '../history/localHistory';
+import type { RetentionPolicy } from '../retention/policy';
 
 export interface ScheduleDefinition {
   id: string;
@@ -35,6 +36,8 @@ export interface ScheduleDefinition {
   sshIdentityFile?: string;
   knownHostsFile?: string;
   notifyCommand?: string;
+  /** --keep-*: after each good backup (and its copies), the schedule's own backups are pruned to this. */
+  retention?: RetentionPolicy;
   mode: 'systemd' | 'cron';
   /** Where the systemd units were written. */
   unitDir?: string;

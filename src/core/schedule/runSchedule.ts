@@ -7,33 +7,46 @@
  * Exit codes (documented for cron in the README and `schedule --help`):
  *   0 backup and every copy done · 1 backup failed · 2 usage or set-up (schedule, passphrase,
  *   config) · 3 skipped: another backup was running · 4 backup done, a copy failed ·
+ *   5 backup and copies done, the retention (--keep-*) could not remove an old backup ·
  *   130 / 143 cancelled by SIGINT / stopped by SIGTERM.
+ *
+ * Retention runs only after a fully good run (backup and every copy): with a copy missing, the
+ * older backups are what an admin falls back on. It sees only this schedule's own backups (its
+ * name prefix, in its destination), and never removes the newest verified one.
  */
 import { spawn } from 'node:child_process';
 import type Docker from 'dockerode';
 import { describeError, UcpError } from '../errors';
-import { findCluster, findNode, loadConfigFile } from '../config';
+import { findCluster, findNode, loadConfigFile, type ClusterConfig } from '../config';
 import { SessionPool } from '../ssh/sessionPool';
 import { runBackup } from '../engine/runBackup';
 import { BackupRunningError } from '../engine/errors';
 import type { BackupRecord } from '../history/record';
 import type { ProgressSink } from '../progress';
 import { copyBackup, type CopyRecord } from '../copy/copyBackup';
+import { listBackups } from '../history/backupHistory';
+import { LocalHistory } from '../history/localHistory';
+import { managerByHostname } from '../history/managerByHostname';
+import { executePrune, type PruneResult } from '../history/retention';
+import { planRetention } from '../retention/plan';
 import { readSchedulePassphrase, type ScheduleDefinition } from './definition';
 
-export const SCHEDULE_EXIT = { ok: 0, failed: 1, usage: 2, skipped: 3, copyFailed: 4 } as const;
+export const SCHEDULE_EXIT = { ok: 0, failed: 1, usage: 2, skipped: 3, copyFailed: 4, pruneFailed: 5 } as const;
 
 export interface ScheduleRunResult {
   schedule: string;
   cluster: string;
   machine: string;
-  outcome: 'success' | 'failed' | 'skipped' | 'copy-failed' | 'cancelled';
+  outcome: 'success' | 'failed' | 'skipped' | 'copy-failed' | 'prune-failed' | 'cancelled';
   exitCode: number;
   startedAt: string;
   finishedAt: string;
   record?: BackupRecord;
   copies: CopyRecord[];
   copyErrors: { to: string; error: string }[];
+  /** With --keep-*: the ids of the older backups removed (record and files), and what could not be. */
+  pruned?: string[];
+  pruneErrors?: { id: string; error: string }[];
   /** Why it failed or was skipped, in words. */
   error?: string;
 }
@@ -74,6 +87,15 @@ export async function runSchedule(def: ScheduleDefinition, deps: RunDeps = {}): 
     }
     [result.outcome, result.exitCode] = result.copyErrors.length ? ['copy-failed', SCHEDULE_EXIT.copyFailed] : ['success', SCHEDULE_EXIT.ok];
     if (result.copyErrors.length) result.error = result.copyErrors.map((c) => `copy to ${c.to} failed: ${c.error}`).join('; ');
+    else if (def.retention) {
+      const done = await pruneOwn(def, record, cluster, docker, pool);
+      result.pruned = done.filter((p) => !p.error).map((p) => p.record.id);
+      result.pruneErrors = done.filter((p) => p.error).map((p) => ({ id: p.record.id, error: p.error! }));
+      if (result.pruneErrors.length) {
+        [result.outcome, result.exitCode] = ['prune-failed', SCHEDULE_EXIT.pruneFailed];
+        result.error = result.pruneErrors.map((p) => `could not remove old backup ${p.id}: ${p.error}`).join('; ');
+      }
+    }
   } catch (err) {
     result.record = last;
     result.error = describeError(err);
@@ -85,6 +107,15 @@ export async function runSchedule(def: ScheduleDefinition, deps: RunDeps = {}): 
     result.finishedAt = new Date().toISOString();
   }
   return result;
+}
+
+/** The schedule's own older backups, by its policy (restic's semantics, src/core/retention). */
+async function pruneOwn(def: ScheduleDefinition, record: BackupRecord, cluster: ClusterConfig, docker: Docker, pool: SessionPool): Promise<PruneResult[]> {
+  const local = new LocalHistory();
+  const mine = new Set((await local.list(cluster.name)).map((r) => r.id));
+  const destination = record.location === 'host' ? `${record.nodeLocation}:${record.backupPath}` : record.backupPath;
+  const plan = planRetention(await listBackups(cluster, docker, local), { policy: def.retention!, namePrefix: def.namePrefix, destination, mine, timeZone: def.timeZone });
+  return executePrune(plan, { docker, dockerForNode: managerByHostname(cluster, pool), local });
 }
 
 /**

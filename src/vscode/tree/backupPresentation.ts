@@ -103,6 +103,13 @@ function timeLine(what: string, iso: string): string {
   return local ? `${what}: ${local} (${formatUtcTime(iso)})` : '';
 }
 
+/** Off-site copies listed in the record (ucp-backup copy, Copy Backup To…, a schedule's --copy-to). */
+function copyLines(r: BackupRecord): string[] {
+  const copies = (r as { copies?: { location: string; checkedAt: string }[] }).copies;
+  if (!Array.isArray(copies)) return [];
+  return copies.map((c) => `Copy: ${c.location} (read back and checked ${formatLocalTime(c.checkedAt) || c.checkedAt})`);
+}
+
 /** Which engine wrote a backup, in the words the toast, tooltip and details share. */
 export function engineName(engine: BackupRecord['engine']): string {
   return engine === 'official' ? 'official image' : 'built-in';
@@ -126,6 +133,7 @@ export function backupPresentation(r: BackupRecord, now: number = Date.now(), fa
     r.sha256 ? `SHA-256: ${r.sha256}` : '',
     r.ucpVersion ? `UCP ${r.ucpVersion}` : '',
     r.engine ? `Engine: ${engineName(r.engine)}` : '',
+    ...copyLines(r),
     r.shortError ? `Error: ${r.shortError}` : '',
     advice ? `What to do: ${advice}` : '',
     kind === 'success' ? drillLine(r) : '',
