@@ -5,7 +5,7 @@
  * with the CA's fingerprint consent, its backups in the tree (source, FAILED with its error),
  * Backup Now through POST /api/ucp/backup — running in the tree, an expired token renewed while
  * polling, SUCCESS; a wrong password at Add Cluster, a second backup while one runs, one that ends
- * FAILED with UCP's shortError, a cluster by client bundle zip — a malformed answer as one clear error, and a changed CA refused before any password is sent. The password and the
+ * FAILED with UCP's shortError, a cancel that stops only the waiting (UCP goes on, the tree shows it end), a cluster by client bundle zip — a malformed answer as one clear error, and a changed CA refused before any password is sent. The password and the
  * passphrase never reach the settings or the logs. No SSH and no sandbox cluster involved.
  */
 import { test, before, after } from 'node:test';
@@ -179,6 +179,29 @@ test('Add Cluster by URL and login (CA consent with its SHA-256) and by bundle z
     await toast.waitFor({ state: 'visible' });
     assert.match((await toast.innerText()).replace(/\s+/g, ' '), new RegExp(`FAILED on ${NODE}: /var/backups/root-owned is not writable by nobody\\. See the ucp-controller logs`));
     await poll(async () => /FAILED: \/var\/backups\/root-owned is not writable by nobody/.test(await rowText(name)), UI_TIMEOUT, `${name} FAILED in the tree`);
+    await s.dismissNotifications();
+  });
+
+  await s.step('api-backup-cancel', async () => {
+    // Cancel stops the waiting only: the API cannot cancel a backup, so UCP goes on and the tree shows how it ends.
+    const name = `e2e-api-cancel-${stamp}.tar`;
+    await s.runCommand('UCP: Backup Now');
+    await s.answerPrompts(s.treeRowByLabel(name), 'Backup Now', async (title) => {
+      if (title === `Folder on the managers of ${CLUSTER}`) await s.typeInQuickInput('/var/backups/ucp');
+      else if (title === 'Backup file name') await s.typeInQuickInput(name);
+      else if (title === 'Backup log') await s.pickQuickItem('No log');
+      else return false;
+      return true;
+    });
+    await poll(async () => /in progress/.test(await rowText(name)), UI_TIMEOUT, `${name} in progress in the tree`);
+    const progress = s.page.locator('.notification-toast').filter({ hasText: `UCP backup of ${CLUSTER} (UCP API)` }).first();
+    await progress.locator('.monaco-button', { hasText: 'Cancel' }).click();
+    await s.waitUnlessError(s.message(/Stopped waiting for backup \S+; it goes on in UCP \(the API cannot cancel it\)\. The Backups list shows how it ends\./), 'the cancel to be confirmed');
+    const running = [...fx.records.values()].find((r) => r.fileName === name);
+    assert.equal(running?.backupState, 'IN_PROGRESS', 'UCP still runs it');
+    release({ state: 'SUCCESS' });
+    await s.viewTitleAction('Refresh').click();
+    await poll(async () => /— SUCCESS/.test((await s.treeRowByLabel(name).getAttribute('aria-label').catch(() => null)) ?? ''), UI_TIMEOUT, `${name} SUCCESS in the tree after the cancel`);
     await s.dismissNotifications();
   });
 

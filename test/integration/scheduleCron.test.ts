@@ -37,13 +37,18 @@ function cronRunning(): boolean {
 
 before(async () => {
   await waitForNoLock(await sshDocker(pool, 'manager2'));
-  // The machine's own cron daemon when it runs; else one of ours for this file only.
-  if (!cronRunning()) {
-    cron = spawn('cron', ['-f'], { stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal(cron.exitCode, null, 'cron started');
-  }
 });
+
+/**
+ * The machine's own cron daemon when it runs; else one of ours for this file only, started
+ * once the line is in the crontab, so its first reading of the crontabs already has it.
+ */
+async function ensureCron(): Promise<void> {
+  if (cron || cronRunning()) return;
+  cron = spawn('cron', ['-f'], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(cron.exitCode, null, 'cron started');
+}
 
 after(async () => {
   await runCli(['schedule', 'remove', id], { env });
@@ -79,6 +84,7 @@ test('a crontab schedule runs a real backup at the next minute under Debian cron
   const crontab = execFileSync('crontab', ['-l'], { encoding: 'utf8' });
   assert.ok(crontab.split('\n').includes(installed.cronLine), 'the line is in root\'s crontab');
   assert.ok(!crontab.includes(PASSPHRASE), 'the passphrase is not in the crontab');
+  await ensureCron();
 
   const result = await firstResult(125_000);
   backupId = result.record?.id;
