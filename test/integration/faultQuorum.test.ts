@@ -92,12 +92,13 @@ test('quorum lost while a backup runs, and when one starts: refused in words; on
     assert.match(starting.stderr, /The swarm has no leader/);
     assert.ok(!existsSync(join(dir, 'start.tar')));
 
-    for (const m of others) await startDocker(m);
+    // Both at once: each start waits for the swarm and ucp-kv to be healthy, which needs quorum back.
+    await Promise.all(others.map((m) => startDocker(m)));
     const next = await runCli(backupArgs(node, 'after.tar'), { env });
     assert.equal(next.code, 0, next.stderr);
     assert.equal((JSON.parse(next.stdout) as BackupRecord).backupState, 'SUCCESS');
     assert.equal((await getClusterRecord(direct(node), cut.id))?.backupState, 'FAILED', 'the cut-off run reads FAILED in the swarm');
   } finally {
-    for (const m of others) await startDocker(m);
+    await Promise.all(others.map((m) => startDocker(m)));
   }
 });
