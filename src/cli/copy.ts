@@ -66,6 +66,7 @@ export const command: CliCommand = async (argv, io, signal) => {
       s3: { endpoint: values['s3-endpoint'] },
       sftp: { identityFile: values['ssh-identity'], knownHostsFile: values['known-hosts'], acceptUnknownHostKeys: values['accept-new-host-keys'] },
     });
+    for (const left of copy.staleRemoved ?? []) io.stderr.write(`ucp-backup: removed ${left}, left by an interrupted copy.\n`);
     if (values.json) printJson(io, { record: record?.id, copy });
     else io.stdout.write(`Copied ${record ? `backup ${record.id}` : file} to ${copy.location} (${copy.size} bytes, sha256 ${copy.sha256}, read back and checked)${record ? '' : '; not recorded: no backup record names this file'}.\n`);
     return 0;

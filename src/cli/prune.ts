@@ -4,7 +4,8 @@
  * went with it; --dry-run prints every record with what would happen to it and why.
  * Exit 1 when some could not be removed.
  */
-import type { CliCommand } from './common';
+import { resolve } from 'node:path';
+import type { CliCommand, CliIO } from './common';
 import { loadCluster, parse, printJson } from './common';
 import { ConfigError, UcpError } from '../core/errors';
 import { SessionPool } from '../core/ssh/sessionPool';
@@ -15,11 +16,16 @@ import { executePrune, type PruneResult } from '../core/history/retention';
 import { describePlan, planRetention } from '../core/retention';
 import { managerByHostname } from '../core/history/managerByHostname';
 import { POLICY_OPTIONS, policyFrom } from './policyOptions';
+import type { RetentionPolicy } from '../core/retention';
+import type { BackupRecord } from '../core/history/record';
+import { describeCopyPlan, executeCopyPrune, planCopyRetention, type CopyPruneDeps } from '../core/copy/copyRetention';
 
 const HELP = `Usage: ucp-backup prune --config FILE [--cluster NAME]
          [--keep-last N] [--keep-daily N] [--keep-weekly N] [--keep-monthly N] [--keep N]
          [--time-zone ZONE] [--name-prefix P] [--destination DIR|NODE:DIR]
          [--dry-run] [--json] [--accept-new-host-keys]
+       ucp-backup prune --config FILE [--cluster NAME] --copies-at DEST [--keep-* N ...]
+         [--s3-endpoint URL] [--ssh-identity F] [--known-hosts F] [--time-zone ZONE] [--dry-run] [--json]
 
 Keeps successful backups by policy, with restic's semantics: walking from the newest,
 --keep-last N keeps the N newest; --keep-daily N the newest backup of each of the N newest
@@ -33,10 +39,31 @@ local file when this machine wrote it). Running backups are never touched.
   --name-prefix P   only backups whose file name starts with P (e.g. a schedule's "nightly-")
   --destination D   only backups in local folder D, or in host path DIR on manager NODE
   --dry-run         print every backup with what would happen to it and why; remove nothing
+  --copies-at DEST  prune the off-site copies at DEST instead (sftp://, s3:// or a folder, as
+                    given to copy --to): the copies listed in the backups' records, each at its
+                    backup's time, by the policy; the newest copy there always stays. A removed
+                    copy is deleted at DEST and dropped from its record; backups are untouched.
 Exit status: 0 done, 1 some record or file could not be removed, 2 usage.
 `;
 
 
+
+async function pruneCopies(io: CliIO, to: string, policy: RetentionPolicy, o: CopyPruneDeps & { timeZone?: string; dryRun: boolean; json: boolean }, records: BackupRecord[]): Promise<number> {
+  const plan = planCopyRetention(records, to, policy, o.timeZone);
+  const results = o.dryRun ? plan.remove : await executeCopyPrune(plan, o);
+  const failed = results.filter((r) => (r as { error?: string }).error);
+  if (o.json) printJson(io, { dryRun: o.dryRun, to: plan.to, policy: plan.policy, timeZone: plan.timeZone, keep: plan.keep, removed: results.filter((r) => !(r as { error?: string }).error), failed });
+  else if (o.dryRun) io.stdout.write(describeCopyPlan(plan));
+  else {
+    for (const r of results) {
+      const err = (r as { error?: string }).error;
+      io.stdout.write(err ? `NOT removed copy ${r.copy.location} of ${r.record.id}: ${err}\n` : `removed copy ${r.copy.location} of ${r.record.id} (${r.record.created_at})\n`);
+    }
+    if (!results.length) io.stdout.write(`Nothing to prune at ${plan.to}: ${plan.keep.length} copy(ies) kept.\n`);
+  }
+  if (failed.length) io.stderr.write(`ucp-backup: ${failed.length} copy(ies) could not be removed; run prune again once the cause is fixed.\n`);
+  return failed.length ? 1 : 0;
+}
 
 function line(r: PruneResult, dryRun: boolean): string {
   const rec = r.record;
@@ -57,6 +84,10 @@ export const command: CliCommand = async (argv, io) => {
     'dry-run': { type: 'boolean' },
     json: { type: 'boolean' },
     'accept-new-host-keys': { type: 'boolean' },
+    'copies-at': { type: 'string' },
+    's3-endpoint': { type: 'string' },
+    'ssh-identity': { type: 'string' },
+    'known-hosts': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -72,6 +103,10 @@ export const command: CliCommand = async (argv, io) => {
     const { docker, warning } = await connectAny(cluster, pool);
     if (!docker) throw new UcpError(`Cannot reach any manager of ${cluster.name}; nothing was pruned.`, warning, 1);
     const local = new LocalHistory();
+    if (values['copies-at']) {
+      if (values['name-prefix'] || values.destination) throw new ConfigError('--copies-at prunes copies; --name-prefix and --destination are for backups.', 'Give one or the other.');
+      return await pruneCopies(io, values['copies-at'], policy, { docker, local, timeZone: values['time-zone'], dryRun, json: !!values.json, s3: { endpoint: values['s3-endpoint'] }, sftp: { identityFile: values['ssh-identity'] && resolve(values['ssh-identity']), knownHostsFile: values['known-hosts'] && resolve(values['known-hosts']), acceptUnknownHostKeys: values['accept-new-host-keys'] } }, await listBackups(cluster, docker, local));
+    }
     const mine = new Set((await local.list(cluster.name)).map((r) => r.id));
     const plan = planRetention(await listBackups(cluster, docker, local), { policy, namePrefix: values['name-prefix'], destination: values.destination, mine, timeZone: values['time-zone'] });
     const results: PruneResult[] = dryRun ? plan.remove : await executePrune(plan, { docker, dockerForNode: managerByHostname(cluster, pool), local });

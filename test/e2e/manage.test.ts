@@ -226,6 +226,11 @@ test('"Copy Backup To…" a folder: the archive is copied, read back against its
     assert.deepEqual(after.copies?.map((c) => [c.location, c.sha256]), [[join(dest, name), record.sha256]]);
     const row = await backupRow(name);
     await poll(async () => ((await row.getAttribute('aria-label')) ?? '').includes(`Copy: ${join(dest, name)} (read back and checked`), UI_TIMEOUT, 'the row to list the copy');
+    // The copy is a child row of its backup.
+    await row.locator('.monaco-tl-twistie').click();
+    const child = s.treeRowByLabel(join(dest, name));
+    await child.waitFor({ state: 'visible' });
+    assert.match((await child.locator('.label-description').innerText()).trim(), /^copy · read back and checked /);
     await s.dismissNotifications();
   });
 });

@@ -8,15 +8,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, UploadPartCommand } from '@aws-sdk/client-s3';
 import { runCli } from '../helpers/cli';
 import { startSwiftS3, type SwiftS3 } from '../helpers/swift';
 import { startSftpServer, type SftpServer } from '../helpers/sftpServer';
 import { SessionPool } from '../../src/core/ssh/sessionPool';
-import { getClusterRecord, removeClusterRecord } from '../../src/core/history/clusterHistory';
+import { createClusterRecord, getClusterRecord, removeClusterRecord } from '../../src/core/history/clusterHistory';
 import { copyBackup, type RecordWithCopies } from '../../src/core/copy/copyBackup';
 import { s3Client } from '../../src/core/copy/s3Copy';
 import type { BackupRecord } from '../../src/core/history/record';
@@ -151,4 +151,95 @@ test('copy with S3 credentials the store refuses says so', async () => {
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /^ucp-backup: The S3 store refused the credentials for s3:\/\/backups\/x\/ .*Check the access key and secret/m);
   assert.ok(!r.stderr.includes('wrong'), 'the secret is not repeated');
+});
+
+test('leftovers of an interrupted copy (a killed run cannot remove them) go with the next copy to the place once stale; a partial that may still be written stays', async () => {
+  const file = join(dir, 'stale-src.tar');
+  writeFileSync(file, randomBytes(4096));
+  const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+  const plant = (folder: string) => {
+    mkdirSync(folder, { recursive: true });
+    for (const n of ['.old.tar.partial-0a1b2c3d', '.new.tar.partial-4e5f6a7b', 'notes.txt']) writeFileSync(join(folder, n), 'x');
+    utimesSync(join(folder, '.old.tar.partial-0a1b2c3d'), twoDaysAgo, twoDaysAgo);
+    utimesSync(join(folder, 'notes.txt'), twoDaysAgo, twoDaysAgo);
+  };
+  const folder = join(dir, 'stale-local');
+  plant(folder);
+  const local = await copyBackup({ file }, folder);
+  assert.deepEqual(local.staleRemoved, [join(folder, '.old.tar.partial-0a1b2c3d')]);
+  assert.deepEqual(readdirSync(folder).sort(), ['.new.tar.partial-4e5f6a7b', 'notes.txt', 'stale-src.tar']);
+
+  plant(join(sftp.dir, 'stale'));
+  const remote = await copyBackup({ file }, sftpUrl('stale'), { sftp: sftpOpts() });
+  assert.deepEqual(remote.staleRemoved, [`${sftpUrl('stale')}.old.tar.partial-0a1b2c3d`]);
+  assert.deepEqual(readdirSync(join(sftp.dir, 'stale')).sort(), ['.new.tar.partial-4e5f6a7b', 'notes.txt', 'stale-src.tar']);
+
+  // S3: an upload begun and never completed (its parts stored); its age can't be set, so the
+  // stale age is lowered for this test (UCP_BACKUP_STALE_PARTIAL_MS) and the clock waited out.
+  const c = s3Client({ endpoint: s3.endpoint });
+  const abandon = async (key: string) => {
+    const { UploadId } = await c.send(new CreateMultipartUploadCommand({ Bucket: 'backups', Key: key }));
+    await c.send(new UploadPartCommand({ Bucket: 'backups', Key: key, UploadId, PartNumber: 1, Body: randomBytes(1024) }));
+    return UploadId!;
+  };
+  const open = async () => ((await c.send(new ListMultipartUploadsCommand({ Bucket: 'backups', Prefix: 'stale/' }))).Uploads ?? []).map((u) => u.Key);
+  const saved = process.env.UCP_BACKUP_STALE_PARTIAL_MS;
+  try {
+    await abandon('stale/old.tar');
+    await new Promise((r) => setTimeout(r, 2500));
+    const freshId = await abandon('stale/fresh.tar');
+    process.env.UCP_BACKUP_STALE_PARTIAL_MS = '2000';
+    const up = await copyBackup({ file }, 's3://backups/stale/', { s3: { endpoint: s3.endpoint } });
+    assert.deepEqual(up.staleRemoved, ['s3://backups/stale/old.tar (unfinished upload)']);
+    assert.deepEqual(await open(), ['stale/fresh.tar'], 'the upload that may still be running stays');
+    await c.send(new AbortMultipartUploadCommand({ Bucket: 'backups', Key: 'stale/fresh.tar', UploadId: freshId }));
+  } finally {
+    if (saved === undefined) delete process.env.UCP_BACKUP_STALE_PARTIAL_MS;
+    else process.env.UCP_BACKUP_STALE_PARTIAL_MS = saved;
+    c.destroy();
+  }
+});
+
+test('prune --copies-at: the copies at one place go by their own policy (the newest always stays), deleted there and dropped from their records; backups and other places untouched', async () => {
+  const docker = await sshDocker(pool, 'manager2');
+  const made: BackupRecord[] = [];
+  for (const day of [3, 2, 1]) {
+    const fileName = `${P}-cr-${day}.tar`;
+    const data = randomBytes(2048);
+    writeFileSync(join(dir, fileName), data);
+    const at = new Date(Date.UTC(2026, 0, day, 2)).toISOString();
+    const r = { id: randomUUID(), encrypted: false, fileName, logFileName: '', backupPath: dir, backupState: 'SUCCESS', nodeLocation: 'manager2', shortError: '', created_at: at, completed_at: at, location: 'local', cluster: 'demo', sha256: sha(data), size: data.length } as BackupRecord;
+    await createClusterRecord(docker, r);
+    ids.push(r.id);
+    made.push(r);
+  }
+  mkdirSync(join(sftp.dir, 'cr'));
+  for (const r of made) {
+    await copyBackup({ record: r }, sftpUrl('cr'), { docker, sftp: sftpOpts() });
+    await copyBackup({ record: r }, 's3://backups/cr/', { docker, s3: { endpoint: s3.endpoint } });
+  }
+  const sftpArgs = ['--ssh-identity', sftp.identityFile, '--known-hosts', sftp.knownHosts];
+  const prune = (...args: string[]) => runCli(['prune', '--config', CONFIG, '--time-zone', 'UTC', ...args], { env });
+
+  const dry = await prune('--copies-at', sftpUrl('cr'), '--keep-last', '1', ...sftpArgs, '--dry-run');
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, new RegExp(`^keep +${made[0].id} .*: last 1; newest copy at this place \\(never removed\\)$`, 'm'));
+  for (const r of made.slice(1)) assert.match(dry.stdout, new RegExp(`^remove ${r.id} .*${r.fileName}: not the newest copy of any period the policy \\(last 1\\) keeps$`, 'm'));
+  assert.equal(readdirSync(join(sftp.dir, 'cr')).length, 3, 'a dry run removes nothing');
+
+  const done = await prune('--copies-at', sftpUrl('cr'), '--keep-last', '1', ...sftpArgs);
+  assert.equal(done.code, 0, done.stderr);
+  assert.deepEqual(readdirSync(join(sftp.dir, 'cr')), [made[0].fileName]);
+  for (const r of made) {
+    const now = (await getClusterRecord(docker, r.id)) as RecordWithCopies;
+    assert.ok(now, 'the backup record stays');
+    assert.deepEqual(now.copies?.map((c) => c.to).sort(), (r === made[0] ? [sftpUrl('cr'), 's3://backups/cr/'] : ['s3://backups/cr/']).sort());
+  }
+
+  // S3, a longer policy off-site: two stay, the oldest object goes.
+  const s3Done = await prune('--copies-at', 's3://backups/cr/', '--keep-last', '2', '--s3-endpoint', s3.endpoint, '--json');
+  assert.equal(s3Done.code, 0, s3Done.stderr);
+  assert.deepEqual((JSON.parse(s3Done.stdout) as { removed: { copy: { location: string } }[] }).removed.map((x) => x.copy.location), [`s3://backups/cr/${made[2].fileName}`]);
+  assert.deepEqual((await s3Leftovers()).keys.filter((k) => k.startsWith('cr/')).sort(), [`cr/${made[0].fileName}`, `cr/${made[1].fileName}`].sort());
+  assert.ok(readdirSync(dir).includes(made[2].fileName), 'the backup itself is untouched');
 });

@@ -62,7 +62,7 @@ async function openSource(src: { record?: BackupRecord; file?: string }, deps: C
   return { stream: createReadStream(path), name: r.fileName, what: path };
 }
 
-export async function copyBackup(src: { record?: BackupRecord; file?: string }, to: string, deps: CopyDeps = {}): Promise<CopyRecord> {
+export async function copyBackup(src: { record?: BackupRecord; file?: string }, to: string, deps: CopyDeps = {}): Promise<CopyRecord & { staleRemoved?: string[] }> {
   const dest = parseCopyDestination(to);
   const copiedAt = new Date().toISOString();
   const { stream, name, what } = await openSource(src, deps);
@@ -76,7 +76,8 @@ export async function copyBackup(src: { record?: BackupRecord; file?: string }, 
           : await copyToS3(dest, name, stream, expect, { ...deps.s3, signal: deps.signal });
     const copy: CopyRecord = { to: dest.url, location: copyLocation(dest, name), size: up.size, sha256: up.sha256, copiedAt, checkedAt: new Date().toISOString(), checkedBy: up.checkedBy };
     if (src.record) await recordCopy(src.record, copy, deps);
-    return copy;
+    // What it tidied on the way is reported, not recorded: it is no part of this backup.
+    return up.staleRemoved?.length ? { ...copy, staleRemoved: up.staleRemoved } : copy;
   } finally {
     stream.destroy();
   }

@@ -5,6 +5,8 @@ export interface Uploaded {
   sha256: string;
   size: number;
   checkedBy: 'read back';
+  /** Leftovers of interrupted copies removed on the way (staleParts.ts). */
+  staleRemoved?: string[];
 }
 
 export class ChecksumMismatchError extends UcpError {

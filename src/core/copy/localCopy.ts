@@ -1,6 +1,6 @@
 /** A copy into a local folder (an NFS mount): temp name, fsync, read back, then rename. */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
@@ -8,10 +8,12 @@ import type { Readable } from 'node:stream';
 import { UcpError } from '../errors';
 import { hashing, hashStream } from './hashing';
 import { ChecksumMismatchError, type Uploaded } from './errors';
+import { isStalePartial } from './staleParts';
 
 export async function copyToFolder(dir: string, name: string, source: Readable, expect: Parameters<typeof hashing>[0], signal?: AbortSignal): Promise<Uploaded> {
   const st = await stat(dir).catch(() => undefined);
   if (!st?.isDirectory()) throw new UcpError(`The copy destination ${dir} is not a folder.`, 'Create it (and mount it) first.', 1);
+  const staleRemoved = await removeStale(dir);
   const tmp = join(dir, `.${name}.partial-${randomBytes(4).toString('hex')}`);
   try {
     const sent = hashing(expect);
@@ -22,8 +24,22 @@ export async function copyToFolder(dir: string, name: string, source: Readable, 
     const { sha256, size } = sent.digest();
     if (back.sha256 !== sha256 || back.size !== size) throw new ChecksumMismatchError(join(dir, name), sha256, back.sha256);
     await rename(tmp, join(dir, name));
-    return { sha256, size, checkedBy: 'read back' };
+    return { sha256, size, checkedBy: 'read back', staleRemoved };
   } finally {
     await rm(tmp, { force: true });
   }
+}
+
+/** Partials of interrupted copies in `dir` (any archive's), older than a running copy could be. */
+async function removeStale(dir: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const n of await readdir(dir).catch(() => [] as string[])) {
+    if (!n.includes('.partial-')) continue;
+    const st = await stat(join(dir, n)).catch(() => undefined);
+    if (st?.isFile() && isStalePartial(n, st.mtimeMs)) {
+      await rm(join(dir, n), { force: true });
+      removed.push(join(dir, n));
+    }
+  }
+  return removed;
 }

@@ -7,12 +7,13 @@
  * usual chain (AWS_* variables, ~/.aws/credentials, AWS_SHARED_CREDENTIALS_FILE), never argv.
  */
 import type { Readable } from 'node:stream';
-import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { UcpError } from '../errors';
 import { hashing, hashStream } from './hashing';
 import { ChecksumMismatchError, type Uploaded } from './errors';
 import { copyLocation, type CopyDestination } from './destination';
+import { staleAgeMs } from './staleParts';
 
 export interface S3Options {
   endpoint?: string;
@@ -52,6 +53,7 @@ export async function copyToS3(dest: Extract<CopyDestination, { kind: 's3' }>, n
   const key = copyLocation(dest, name).slice(`s3://${dest.bucket}/`.length);
   try {
     await client.send(new HeadBucketCommand({ Bucket: dest.bucket }));
+    const staleRemoved = await abortStaleUploads(client, dest);
     const sent = hashing(expect);
     source.pipe(sent);
     source.once('error', (err) => sent.destroy(err));
@@ -76,10 +78,28 @@ export async function copyToS3(dest: Extract<CopyDestination, { kind: 's3' }>, n
       await client.send(new DeleteObjectCommand({ Bucket: dest.bucket, Key: key })).catch(() => undefined);
       throw new ChecksumMismatchError(copyLocation(dest, name), sha256, back.sha256);
     }
-    return { sha256, size, checkedBy: 'read back' };
+    return { sha256, size, checkedBy: 'read back', staleRemoved };
   } catch (err) {
     throw explain(err, dest);
   } finally {
     client.destroy();
   }
+}
+
+/**
+ * Multipart uploads under the prefix that an interrupted copy left open (never completed, so no
+ * object, but their parts are stored): aborted once older than a running copy could be.
+ */
+async function abortStaleUploads(client: S3Client, dest: Extract<CopyDestination, { kind: 's3' }>): Promise<string[]> {
+  const removed: string[] = [];
+  const listed = await client.send(new ListMultipartUploadsCommand({ Bucket: dest.bucket, Prefix: dest.prefix || undefined })).catch(() => undefined);
+  const age = staleAgeMs();
+  for (const u of listed?.Uploads ?? []) {
+    if (!u.Key || !u.UploadId || !u.Initiated || Date.now() - u.Initiated.getTime() <= age) continue;
+    await client.send(new AbortMultipartUploadCommand({ Bucket: dest.bucket, Key: u.Key, UploadId: u.UploadId })).then(
+      () => removed.push(`s3://${dest.bucket}/${u.Key} (unfinished upload)`),
+      () => undefined,
+    );
+  }
+  return removed;
 }

@@ -14,6 +14,7 @@ import type { NodeConfig } from '../config';
 import { NodeSession, type SessionOptions } from '../ssh/nodeSession';
 import { hashing, hashStream } from './hashing';
 import { ChecksumMismatchError, type Uploaded } from './errors';
+import { isStalePartial } from './staleParts';
 import type { CopyDestination } from './destination';
 
 export interface SftpOptions extends SessionOptions {
@@ -36,6 +37,13 @@ export async function copyToSftp(dest: Extract<CopyDestination, { kind: 'sftp' }
     const s = sftp;
     const st = await call<{ isDirectory(): boolean }>((cb) => s.stat(dest.dir, cb)).catch(() => undefined);
     if (!st?.isDirectory()) throw new UcpError(`${dest.dir} is not a folder on ${dest.host}.`, `Create it there first (ssh ${dest.user ? `${dest.user}@` : ''}${dest.host} mkdir -p ${dest.dir}).`, 1);
+    const staleRemoved: string[] = [];
+    const entries = await call<{ filename: string; attrs: { mtime: number; isFile(): boolean } }[]>((cb) => s.readdir(dest.dir, cb)).catch(() => []);
+    for (const e of entries) {
+      if (!e.attrs.isFile() || !isStalePartial(e.filename, e.attrs.mtime * 1000)) continue;
+      const path = `${dest.dir.replace(/\/+$/, '')}/${e.filename}`;
+      await call((cb) => s.unlink(path, cb)).then(() => staleRemoved.push(`${dest.url}${e.filename}`), () => undefined);
+    }
     const sent = hashing(expect);
     await pipeline(source, sent, s.createWriteStream(tmp, { mode: 0o600 }), { signal: opts.signal });
     const back = await hashStream(s.createReadStream(tmp), opts.signal);
@@ -43,7 +51,7 @@ export async function copyToSftp(dest: Extract<CopyDestination, { kind: 'sftp' }
     if (back.sha256 !== sha256 || back.size !== size) throw new ChecksumMismatchError(`${dest.url}${name}`, sha256, back.sha256);
     // posix-rename replaces an existing file atomically; plain SFTP rename refuses to.
     await call((cb) => s.ext_openssh_rename(tmp, final, cb));
-    return { sha256, size, checkedBy: 'read back' };
+    return { sha256, size, checkedBy: 'read back', staleRemoved };
   } catch (err) {
     const s = sftp;
     if (s) await call((cb) => s.unlink(tmp, cb)).catch(() => undefined);

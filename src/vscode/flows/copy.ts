@@ -101,6 +101,7 @@ export async function copyTo(services: Services, tree: BackupTreeProvider, arg?:
       });
     });
     services.log.info(`Copied ${labelOf(record)} to ${copy.location} (${copy.size} bytes, sha256 ${copy.sha256}, read back and checked).`);
+    for (const left of copy.staleRemoved ?? []) services.log.info(`Removed ${left}, left by an interrupted copy.`);
     void vscode.window.showInformationMessage(`Copied ${record.fileName} to ${copy.location}: read back, SHA-256 checked.`);
   } catch (err) {
     if (err instanceof CancelledError || (err as Error)?.name === 'AbortError' || /aborted/i.test((err as Error)?.message ?? '')) {

@@ -104,10 +104,18 @@ function timeLine(what: string, iso: string): string {
 }
 
 /** Off-site copies listed in the record (ucp-backup copy, Copy Backup To…, a schedule's --copy-to). */
+export function copiesOf(r: BackupRecord): { location: string; checkedAt: string; size?: number }[] {
+  const copies = (r as { copies?: unknown }).copies;
+  return Array.isArray(copies) ? copies.filter((c): c is { location: string; checkedAt: string; size?: number } => !!c && typeof c.location === 'string' && typeof c.checkedAt === 'string') : [];
+}
+
+/** "read back and checked 2024-05-01 08:03": what the tooltip and a copy's row say. */
+export function copyChecked(c: { checkedAt: string }): string {
+  return `read back and checked ${formatLocalTime(c.checkedAt) || c.checkedAt}`;
+}
+
 function copyLines(r: BackupRecord): string[] {
-  const copies = (r as { copies?: { location: string; checkedAt: string }[] }).copies;
-  if (!Array.isArray(copies)) return [];
-  return copies.map((c) => `Copy: ${c.location} (read back and checked ${formatLocalTime(c.checkedAt) || c.checkedAt})`);
+  return copiesOf(r).map((c) => `Copy: ${c.location} (${copyChecked(c)})`);
 }
 
 /** Which engine wrote a backup, in the words the toast, tooltip and details share. */
