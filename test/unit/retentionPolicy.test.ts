@@ -173,3 +173,10 @@ test('the preview lists every backup in scope newest first with keep/remove and 
   assert.match(lines[4], /\(record only\)/);
   assert.equal(lines[5], '3 would be removed, 1 kept.');
 });
+
+test('the preview says when a removed backup has off-site copies: they stay, and how to prune them', async () => {
+  const { describePlan } = await import('../../src/core/retention');
+  const items = [rec('2026-12-03T02:00:00Z'), { ...rec('2026-12-02T02:00:00Z'), copies: [{ location: 's3://bkt/p/old.tar' }] } as BackupRecord];
+  const text = describePlan(planRetention(items, { policy: { last: 1 }, mine: new Set(), timeZone: 'UTC' }));
+  assert.match(text, new RegExp(`^remove ${items[1].id} .*; its copies stay: s3://bkt/p/old\\.tar \\(prune --copies-at removes copies\\)$`, 'm'));
+});

@@ -32,12 +32,19 @@ export function policyText(policy: RetentionPolicy): string {
     .join(' ');
 }
 
+/** Off-site copies are not removed with their backup: said, so the admin prunes them first (`--copies-at`). */
+function copiesStay(r: BackupRecord): string {
+  const copies = (r as { copies?: { location?: string }[] }).copies;
+  const where = Array.isArray(copies) ? copies.map((c) => c?.location).filter((l): l is string => typeof l === 'string') : [];
+  return where.length ? `; its copies stay: ${where.join(', ')} (prune --copies-at removes copies)` : '';
+}
+
 /** Every backup in scope, newest first, with what happens to it and why. */
 export function describePlan(plan: PrunePlan): string {
   const rows: [BackupRecord, string, string][] = [
     ...plan.running.map((r): [BackupRecord, string, string] => [r, 'keep', 'running']),
     ...plan.kept.map((k): [BackupRecord, string, string] => [k.record, 'keep', k.reasons.join('; ')]),
-    ...plan.remove.map((p): [BackupRecord, string, string] => [p.record, 'remove', p.reason + (p.files.length ? ` (files: ${p.files.join(', ')})` : p.note ? ` (record only: ${p.note})` : ' (record only)')]),
+    ...plan.remove.map((p): [BackupRecord, string, string] => [p.record, 'remove', p.reason + (p.files.length ? ` (files: ${p.files.join(', ')})` : p.note ? ` (record only: ${p.note})` : ' (record only)') + copiesStay(p.record)]),
   ].sort((a, b) => Date.parse(b[0].created_at) - Date.parse(a[0].created_at));
   let out = `Policy: ${plan.policy}; days, weeks and months in ${plan.timeZone}.\n`;
   for (const [r, action, why] of rows) out += `${action.padEnd(6)} ${r.id} ${r.backupState.padEnd(11)} ${r.created_at} ${r.fileName}: ${why}\n`;
