@@ -186,11 +186,13 @@ test('leftovers of an interrupted copy (a killed run cannot remove them) go with
   const saved = process.env.UCP_BACKUP_STALE_PARTIAL_MS;
   try {
     await abandon('stale/old.tar');
-    await new Promise((r) => setTimeout(r, 2500));
+    // Well past the lowered age: the store's start time and this clock may differ by a second.
+    await new Promise((r) => setTimeout(r, 4500));
     const freshId = await abandon('stale/fresh.tar');
     process.env.UCP_BACKUP_STALE_PARTIAL_MS = '2000';
     const up = await copyBackup({ file }, 's3://backups/stale/', { s3: { endpoint: s3.endpoint } });
-    assert.deepEqual(up.staleRemoved, ['s3://backups/stale/old.tar (unfinished upload)']);
+    const seen = (await c.send(new ListMultipartUploadsCommand({ Bucket: 'backups', Prefix: 'stale/' }))).Uploads?.map((u) => `${u.Key} ${u.Initiated?.toISOString()}`);
+    assert.deepEqual(up.staleRemoved, ['s3://backups/stale/old.tar (unfinished upload)'], `open uploads now: ${seen?.join(', ')}; it is ${new Date().toISOString()}`);
     assert.deepEqual(await open(), ['stale/fresh.tar'], 'the upload that may still be running stays');
     await c.send(new AbortMultipartUploadCommand({ Bucket: 'backups', Key: 'stale/fresh.tar', UploadId: freshId }));
   } finally {
