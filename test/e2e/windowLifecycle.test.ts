@@ -114,6 +114,8 @@ async function nothingPaused(): Promise<void> {
 test('the window reloaded mid-backup: the run is stopped cleanly and the reloaded tree says why', async () => {
   await s.step('reload', async () => {
     const running = await startBackup(KEYS.reload, files.reload);
+    // While it runs the status bar shows its step (issue 15, item 10).
+    await s.page.locator('.part.statusbar .statusbar-item', { hasText: /demo: (Validating|Reading UCP metadata|Backing up|Writing the archive)/ }).first().waitFor({ state: 'visible' });
     await s.reloadWindow('command');
 
     // Deactivate had ~5 s: the record and lock were ended by the run itself, not by a lease.

@@ -9,6 +9,8 @@ import { copyFileSync, readFileSync, rmSync, statSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
+import { Agent } from 'node:http';
+import Docker from 'dockerode';
 import { runCli } from '../helpers/cli';
 import { loadTestbed, testbedManager, TESTBED_DIR } from '../helpers/testbed';
 import { gpgEncrypt, makeTar, passFile, tempDir } from '../helpers/archives';
@@ -82,4 +84,29 @@ test('a backup our engine just wrote on the manager verifies in place: manifest,
   assert.match(r.stdout, /ok {3}UCP version found: 3\.2\.4/);
   assert.match(r.stdout, /ok {3}Restorable on UCP 3\.2\.4/);
   assert.deepEqual(verifyHelpers(), []);
+});
+
+test('a verify helper whose owner process is gone (a verify killed outright cannot remove it) is removed by the next verify; a live owner\'s stays', async () => {
+  const { createHelper, removeQuietly } = await import('../../src/core/engine/dockerStreams');
+  const { OWNER_HOST_LABEL, OWNER_PID_LABEL } = await import('../../src/core/engine/orphanHelpers');
+  const { hostname } = await import('node:os');
+  const docker = new Docker({ socketPath: m1.dockerSocketPath, agent: new Agent({ keepAlive: false }) } as Docker.DockerOptions);
+  const image = (await docker.listImages()).find((i) => i.RepoTags?.some((t) => !t.includes('<none>')))!.RepoTags![0];
+  // A process that has exited: its pid is free, as a SIGKILLed verify's is.
+  const gone = spawnSync('true').pid!;
+  const helper = (owner: number, purpose: string) => createHelper(docker, { runId: randomUUID(), purpose, Image: image, Entrypoint: ['/never'], Labels: { [OWNER_HOST_LABEL]: hostname(), [OWNER_PID_LABEL]: String(owner) } });
+  const orphan = await helper(gone, 'verify');
+  const live = await helper(process.pid, 'verify');
+  try {
+    assert.equal(verifyHelpers().length, 2);
+    const r = await remote(good);
+    assert.equal(r.code, 0, r.stderr);
+    const names = verifyHelpers();
+    assert.equal(names.length, 1, `left: ${names.join(', ')}`);
+    assert.equal(names[0], (await live.inspect()).Name.replace(/^\//, ''), 'the live owner\'s helper stays');
+    await assert.rejects(orphan.inspect(), /no such container/i);
+  } finally {
+    await removeQuietly(orphan);
+    await removeQuietly(live);
+  }
 });

@@ -13,6 +13,7 @@ import type Docker from 'dockerode';
 import { UcpError } from '../errors';
 import { ByteReader } from '../archive/byteReader';
 import { createHelper, dockerMessage, removeQuietly, statusCode } from '../engine/dockerStreams';
+import { ownerLabels, removeOrphanHelpers } from '../engine/orphanHelpers';
 import { verifyBackup, type VerifyOptions, type VerifySource } from './verify';
 import type { VerifyReport } from './report';
 
@@ -33,12 +34,15 @@ export async function withRemoteSource<T>(docker: Docker, nodeName: string, host
   const dir = posix.dirname(hostPath);
   const file = posix.basename(hostPath);
   const image = await anyLocalImage(docker, nodeName);
+  // Helpers of verifies and drills killed outright (nothing else removes them).
+  await removeOrphanHelpers(docker);
   let helper: Docker.Container | undefined;
   try {
     try {
       helper = await createHelper(docker, {
         runId: randomUUID(),
         purpose: 'verify',
+        Labels: ownerLabels(),
         Image: image,
         Entrypoint: ['/ucp-backup-helper-never-started'],
         HostConfig: {
