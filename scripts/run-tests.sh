@@ -33,17 +33,23 @@ done
 ((${#unit[@]})) || { rest=("${side[@]}" "${rest[@]}"); side=(); }
 run() { node --import tsx --test --test-concurrency="$1" --test-reporter=spec "${@:2}"; }
 rc=0
+side_pid='' side_log=''
+# Killed or failing early: the side run stops too (its cron line would go on starting backups).
+trap '[[ -n $side_pid ]] && kill "$side_pid" 2>/dev/null; [[ -n $side_log ]] && rm -f "$side_log"; true' EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 if ((${#unit[@]})); then
-  side_log=$(mktemp) side_rc=0 side_pid=
-  if ((${#side[@]})); then run 1 "${side[@]}" >"$side_log" 2>&1 & side_pid=$!; fi
+  side_log=$(mktemp) side_rc=0
+  # A plain command in the background, so $! is node's own pid (what the trap stops).
+  if ((${#side[@]})); then node --import tsx --test --test-concurrency=1 --test-reporter=spec "${side[@]}" >"$side_log" 2>&1 & side_pid=$!; fi
   run 3 "${unit[@]}" || rc=$?
   if [[ -n $side_pid ]]; then
     wait "$side_pid" || side_rc=$?
+    side_pid=''
     echo "--- ${side[*]} (ran beside the unit files) ---"
-    cat "$side_log"
+    cat "$side_log" || true
     ((side_rc == 0)) || rc=$side_rc
   fi
-  rm -f "$side_log"
 fi
 if ((${#rest[@]})); then run 1 "${rest[@]}" || rc=$?; fi
 exit "$rc"

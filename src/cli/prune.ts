@@ -43,6 +43,7 @@ local file when this machine wrote it). Running backups are never touched.
                     given to copy --to): the copies listed in the backups' records, each at its
                     backup's time, by the policy; the newest copy there always stays. A removed
                     copy is deleted at DEST and dropped from its record; backups are untouched.
+                    The policy must be given (the cluster's "retention" is for backups).
 Exit status: 0 done, 1 some record or file could not be removed, 2 usage.
 `;
 
@@ -96,7 +97,8 @@ export const command: CliCommand = async (argv, io) => {
   }
   if (positionals.length) throw new ConfigError(`Unexpected argument "${positionals[0]}".`, 'Run `ucp-backup prune --help`.');
   const cluster = await loadCluster(values.config, values.cluster);
-  const policy = policyFrom(values, cluster.retention)!;
+  // Off-site copies keep what is asked for them: the cluster's (on-manager) policy is usually shorter.
+  const policy = policyFrom(values, values['copies-at'] ? undefined : cluster.retention)!;
   const dryRun = !!values['dry-run'];
   const pool = new SessionPool({ acceptUnknownHostKeys: values['accept-new-host-keys'] });
   try {

@@ -99,6 +99,7 @@ async function install(argv: string[], io: CliIO): Promise<number> {
   if (!['auto', 'systemd', 'cron'].includes(mode)) throw new ConfigError(`--mode must be auto, systemd or cron, not "${mode}".`);
   const copyTo = (values['copy-to'] ?? []).map((d) => parseCopyDestination(d).url);
   const retention = policyFrom(values, undefined, false);
+  if (retention && values['name-prefix'] === '') throw new ConfigError('--keep-* needs the schedule\'s own name prefix: with an empty --name-prefix every backup in the folder would count as its own.', 'Leave --name-prefix out (default "<ID>-") or give one.');
   const cluster = await loadCluster(values.config, values.cluster);
   const id = checkScheduleId(values.name ?? cluster.name.toLowerCase().replace(/[^a-z0-9_-]+/g, '-'));
   const passphrase = values['passphrase-file'] ? await readPassphrase(values['passphrase-file'], io) : undefined;

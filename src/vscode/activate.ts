@@ -18,7 +18,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const panels = new DetailsPanels(context.extensionUri, log, (ref) => views.source(ref));
   views.panels = panels;
   const treeView = vscode.window.createTreeView('ucpBackup.tree', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
-  const overdue = new OverdueNotices(context.globalState, () => safeClusters(services!), (c) => tree.scheduleStatus(c));
+  const overdue = new OverdueNotices(context.globalState, () => safeClusters(services!), (c) => tree.scheduleStatus(c), (c) => tree.loadedAt(c), () => tree.refreshScheduled(OverdueNotices.FRESH_MS));
 
   context.subscriptions.push(
     log,
@@ -29,8 +29,12 @@ export function activate(context: vscode.ExtensionContext): void {
     ...registerCommands(services, tree, views),
     new BackupStatusBar(() => services!.clusters().map((c) => c.name), (c) => tree.loadedRecords(c), tree.onDidChangeTreeData, treeView, (c) => tree.scheduleStatus(c)),
     tree.onDidChangeTreeData(() => overdue.check()),
-    // A run is missed as time passes, with no refresh: look again each minute.
-    disposableInterval(() => overdue.check(), 60_000),
+    // A run is missed (or made) as time passes, with no refresh: each minute the lists of
+    // scheduled clusters older than 10 min are read again, then judged.
+    disposableInterval(() => {
+      tree.refreshScheduled(10 * 60_000);
+      overdue.check();
+    }, 60_000),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('ucpBackup.clusters') || e.affectsConfiguration('ucpBackup.configFile')) {
         // Sessions are keyed by endpoint: a changed node gets a new one; running backups keep theirs.

@@ -95,11 +95,16 @@ export class BackupStatusBar implements vscode.Disposable {
  */
 export class OverdueNotices {
   private static readonly KEY = 'ucpBackup.overdueNoticed';
+  /** A list older than this is read again before it may notify. */
+  static readonly FRESH_MS = 60_000;
 
   constructor(
     private readonly state: vscode.Memento,
     private readonly clusters: () => ClusterConfig[],
     private readonly status: (cluster: string) => ClusterBackupStatus | undefined,
+    /** When the cluster's list was read: only a fresh one may say "overdue" (else re-read first). */
+    private readonly loadedAt: (cluster: string) => number | undefined = () => Date.now(),
+    private readonly reread: () => void = () => undefined,
   ) {}
 
   check(): void {
@@ -108,6 +113,10 @@ export class OverdueNotices {
       const s = this.status(cluster.name);
       const notice = s && overdueNotice(s);
       if (!notice || seen.has(notice.key)) continue;
+      if (Date.now() - (this.loadedAt(cluster.name) ?? 0) > OverdueNotices.FRESH_MS) {
+        this.reread();
+        continue;
+      }
       seen.add(notice.key);
       void this.state.update(OverdueNotices.KEY, [...seen].slice(-200));
       void vscode.window.showWarningMessage(notice.text, 'Backup Now').then((a) => a && vscode.commands.executeCommand('ucpBackup.backupNow', { kind: 'cluster', cluster }));

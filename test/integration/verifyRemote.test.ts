@@ -88,13 +88,12 @@ test('a backup our engine just wrote on the manager verifies in place: manifest,
 
 test('a verify helper whose owner process is gone (a verify killed outright cannot remove it) is removed by the next verify; a live owner\'s stays', async () => {
   const { createHelper, removeQuietly } = await import('../../src/core/engine/dockerStreams');
-  const { OWNER_HOST_LABEL, OWNER_PID_LABEL } = await import('../../src/core/engine/orphanHelpers');
-  const { hostname } = await import('node:os');
+  const { ownerLabels, OWNER_PID_LABEL } = await import('../../src/core/engine/orphanHelpers');
   const docker = new Docker({ socketPath: m1.dockerSocketPath, agent: new Agent({ keepAlive: false }) } as Docker.DockerOptions);
   const image = (await docker.listImages()).find((i) => i.RepoTags?.some((t) => !t.includes('<none>')))!.RepoTags![0];
   // A process that has exited: its pid is free, as a SIGKILLed verify's is.
   const gone = spawnSync('true').pid!;
-  const helper = (owner: number, purpose: string) => createHelper(docker, { runId: randomUUID(), purpose, Image: image, Entrypoint: ['/never'], Labels: { [OWNER_HOST_LABEL]: hostname(), [OWNER_PID_LABEL]: String(owner) } });
+  const helper = (owner: number, purpose: string) => createHelper(docker, { runId: randomUUID(), purpose, Image: image, Entrypoint: ['/never'], Labels: { ...ownerLabels(), [OWNER_PID_LABEL]: String(owner) } });
   const orphan = await helper(gone, 'verify');
   const live = await helper(process.pid, 'verify');
   try {

@@ -66,3 +66,23 @@ test('a local folder: the older copies are deleted and dropped from their record
     rmSync(outside, { recursive: true, force: true });
   }
 });
+
+test('two backups of one name share one copy (the newer overwrote it): pruning the older drops only its listing, never the kept file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ucp-copy-shared-'));
+  try {
+    const local = new LocalHistory(join(dir, 'state'));
+    writeFileSync(join(dir, 'nightly.tar'), 'the newer backup');
+    const records = [rec('new', 2, [{ to: dir, location: join(dir, 'nightly.tar') }]), rec('old', 1, [{ to: dir, location: join(dir, 'nightly.tar') }])];
+    for (const r of records) await local.put(r);
+    const plan = planCopyRetention(records, dir, { last: 1 }, 'UTC');
+    assert.deepEqual(plan.remove.map((r) => [r.record.id, r.listingOnly]), [['old', true]]);
+    assert.match(plan.remove[0].reasons.join('; '), /now holds a newer backup's copy that is kept: only this listing goes/);
+    const results = await executeCopyPrune(plan, { local });
+    assert.equal(results[0].error, undefined);
+    assert.ok(existsSync(join(dir, 'nightly.tar')), 'the kept copy is still there');
+    const after = new Map((await local.list()).map((r) => [r.id, (r as RecordWithCopies).copies ?? []]));
+    assert.deepEqual([after.get('old')!.length, after.get('new')!.length], [0, 1]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -121,7 +121,7 @@ test('a crontab line quotes for /bin/sh and escapes %, which cron would turn int
   assert.equal(line, `* * * * * cd '/opt/a b' && UCP_BACKUP_STATE_DIR='/var/lib/u b' /usr/bin/node '/opt/it'\\''s\\%here/cli.js' schedule run-now x --scheduled >>/var/log/u.log 2>&1 # ucp-backup schedule x`);
 });
 
-function rec(state: 'SUCCESS' | 'FAILED', at: string, why = '', fileName = `n-${at}.tar`): BackupRecord {
+function rec(state: 'SUCCESS' | 'FAILED', at: string, why = '', fileName = `n-${at.replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '')}.tar`): BackupRecord {
   return { id: `${state}-${at}`, encrypted: true, fileName, logFileName: '', backupPath: '/b', backupState: state, nodeLocation: 'm1', shortError: why, created_at: at, completed_at: at, cluster: 'demo' };
 }
 

@@ -35,7 +35,7 @@ test('schedules: a missed run turns the item and the Backups row to "overdue", s
   const { overdueNotice, scheduleLook } = await import('../../src/vscode/scheduleLook');
   const hourly = { id: 'h', cluster: 'prod', machine: 'ops', user: 'root', mode: 'cron' as const, cron: '0 * * * *', every: 'hourly', timeZone: 'UTC', intervalMs: 3_600_000, randomDelaySec: 0, destination: '/b', namePrefix: 'hourly-', copyTo: [], installedAt: '2024-05-01T00:00:00Z' };
   // The schedule's own last backup at 09:00 (the manual one at 11:30 does not count for it): due 10:00, grace 1 h, so overdue from 11:00.
-  const records = [rec({ id: 'm', fileName: 'manual.tar', created_at: '2024-05-02T11:30:00Z' }), rec({ id: 'h9', fileName: 'hourly-0900.tar' })];
+  const records = [rec({ id: 'm', fileName: 'manual.tar', created_at: '2024-05-02T11:30:00Z' }), rec({ id: 'h9', fileName: 'hourly-20240502T090000Z.tar' })];
   const status = clusterBackupStatus('prod', records, [hourly], new Date(NOW));
   const look = scheduleLook(status, NOW)!;
   assert.equal(look.overdue, true);
@@ -51,11 +51,14 @@ test('schedules: a missed run turns the item and the Backups row to "overdue", s
   // The same spell an hour on: the same key (no second notification).
   assert.equal(overdueNotice(clusterBackupStatus('prod', records, [hourly], new Date(NOW + 3_600_000)), NOW + 3_600_000)!.key, notice.key);
   // On time: the next run, no warning, no notice.
-  const onTime = clusterBackupStatus('prod', [rec({ id: 'h11', fileName: 'hourly-1130.tar', created_at: '2024-05-02T11:30:00Z' })], [hourly], new Date(NOW));
+  const onTime = clusterBackupStatus('prod', [rec({ id: 'h11', fileName: 'hourly-20240502T113000Z.tar', created_at: '2024-05-02T11:30:00Z' })], [hourly], new Date(NOW));
   const ok = scheduleLook(onTime, NOW)!;
   assert.deepEqual([ok.overdue, ok.short], [false, 'next in 1 hour']);
   assert.equal(overdueNotice(onTime, NOW), undefined);
   assert.equal(statusBarLook('prod', records, undefined, NOW, ok).warning, false);
+  // Another schedule's backups with a longer prefix ("hourly-x-…") are not this one's.
+  const other = clusterBackupStatus('prod', [rec({ id: 'x', fileName: 'hourly-x-20240502T113000Z.tar', created_at: '2024-05-02T11:30:00Z' }), ...records], [hourly], new Date(NOW));
+  assert.equal(other.overdue, true);
   // No schedule: nothing to say.
   assert.equal(scheduleLook(clusterBackupStatus('prod', records, [], new Date(NOW))), undefined);
 });

@@ -31,6 +31,8 @@ export interface CopyPlanItem {
   copy: CopyRecord;
   /** Why it stays, or why it goes. */
   reasons: string[];
+  /** The file is also a kept copy's (two backups of one name: the newer overwrote it): only the listing goes. */
+  listingOnly?: boolean;
 }
 
 export interface CopyPlan {
@@ -62,6 +64,12 @@ export function planCopyRetention(records: readonly BackupRecord[], to: string, 
     if (d.keep || i === 0) keep.push(item);
     else remove.push({ ...item, reasons: [`not the newest copy of any period the policy (${describePolicy(policy)}) keeps`] });
   });
+  const keptFiles = new Set(keep.map((k) => k.copy.location));
+  for (const r of remove) {
+    if (!keptFiles.has(r.copy.location)) continue;
+    r.listingOnly = true;
+    r.reasons.push(`${r.copy.location} now holds a newer backup's copy that is kept: only this listing goes`);
+  }
   return { to: dest, keep, remove: remove.reverse(), policy: describePolicy(policy), timeZone };
 }
 
@@ -119,10 +127,15 @@ class Remover {
     const d = this.dest as Extract<CopyDestination, { kind: 'sftp' }>;
     const node: NodeConfig = { name: d.host, host: d.host, port: d.port, username: d.user, identityFile: this.deps.sftp?.identityFile, knownHostsFile: this.deps.sftp?.knownHostsFile };
     const session = new NodeSession(node, this.deps.sftp ?? {});
-    const client = await session.connect();
-    const sftp = await call<SFTPWrapper>((cb) => client.sftp(cb));
-    this.sftp = { session, sftp };
-    return sftp;
+    try {
+      const client = await session.connect();
+      const sftp = await call<SFTPWrapper>((cb) => client.sftp(cb));
+      this.sftp = { session, sftp };
+      return sftp;
+    } catch (err) {
+      session.close();
+      throw err;
+    }
   }
 
   close(): void {
@@ -145,7 +158,7 @@ export async function executeCopyPrune(plan: CopyPlan, deps: CopyPruneDeps): Pro
   try {
     for (const item of plan.remove) {
       try {
-        await remover.remove(item.copy.location);
+        if (!item.listingOnly) await remover.remove(item.copy.location);
         await dropCopy(item.record, item.copy.location, deps, local);
         out.push(item);
       } catch (err) {

@@ -36,10 +36,8 @@ async function removeStale(dir: string): Promise<string[]> {
   for (const n of await readdir(dir).catch(() => [] as string[])) {
     if (!n.includes('.partial-')) continue;
     const st = await stat(join(dir, n)).catch(() => undefined);
-    if (st?.isFile() && isStalePartial(n, st.mtimeMs)) {
-      await rm(join(dir, n), { force: true });
-      removed.push(join(dir, n));
-    }
+    // A leftover this user may not remove (another's, on a shared mount) never fails the copy.
+    if (st?.isFile() && isStalePartial(n, st.mtimeMs)) await rm(join(dir, n), { force: true }).then(() => removed.push(join(dir, n)), () => undefined);
   }
   return removed;
 }

@@ -92,10 +92,20 @@ export async function copyToS3(dest: Extract<CopyDestination, { kind: 's3' }>, n
  */
 async function abortStaleUploads(client: S3Client, dest: Extract<CopyDestination, { kind: 's3' }>): Promise<string[]> {
   const removed: string[] = [];
-  const listed = await client.send(new ListMultipartUploadsCommand({ Bucket: dest.bucket, Prefix: dest.prefix || undefined })).catch(() => undefined);
+  // Only what our copies would write: an archive directly under this prefix, never another tool's upload.
+  const under = copyLocation(dest, '').slice(`s3://${dest.bucket}/`.length);
+  const ours = (key: string) => key.startsWith(under) && !key.slice(under.length).includes('/') && key.endsWith('.tar');
   const age = staleAgeMs();
-  for (const u of listed?.Uploads ?? []) {
-    if (!u.Key || !u.UploadId || !u.Initiated || Date.now() - u.Initiated.getTime() <= age) continue;
+  const uploads: { Key?: string; UploadId?: string; Initiated?: Date }[] = [];
+  let markers: { KeyMarker?: string; UploadIdMarker?: string } = {};
+  for (let page = 0; page < 20; page++) {
+    const listed = await client.send(new ListMultipartUploadsCommand({ Bucket: dest.bucket, Prefix: under || undefined, ...markers })).catch(() => undefined);
+    uploads.push(...(listed?.Uploads ?? []));
+    if (!listed?.IsTruncated) break;
+    markers = { KeyMarker: listed.NextKeyMarker, UploadIdMarker: listed.NextUploadIdMarker };
+  }
+  for (const u of uploads) {
+    if (!u.Key || !u.UploadId || !u.Initiated || !ours(u.Key) || Date.now() - u.Initiated.getTime() <= age) continue;
     await client.send(new AbortMultipartUploadCommand({ Bucket: dest.bucket, Key: u.Key, UploadId: u.UploadId })).then(
       () => removed.push(`s3://${dest.bucket}/${u.Key} (unfinished upload)`),
       () => undefined,

@@ -30,6 +30,15 @@ export interface ClusterSchedule {
   installedAt: string;
 }
 
+/**
+ * A backup a schedule with this prefix made: `<prefix><UTC yyyymmddThhmmssZ>.tar` exactly
+ * (runSchedule's backupName), so schedule `prod` never counts `prod-monthly-…` as its own.
+ */
+export function isScheduleBackupName(prefix: string, fileName: string): boolean {
+  if (!prefix || !fileName.startsWith(prefix)) return false;
+  return /^\d{8}T\d{6}Z\.tar$/.test(fileName.slice(prefix.length));
+}
+
 /** Swarm config names allow [a-zA-Z0-9-_.], 64 characters at most. */
 function configName(s: Pick<ClusterSchedule, 'id' | 'machine'>): string {
   return (SCHEDULE_PREFIX + `${s.machine}.${s.id}`.replace(/[^a-zA-Z0-9_.-]/g, '-')).slice(0, 64);

@@ -27,9 +27,10 @@ import { copyBackup, type CopyRecord } from '../copy/copyBackup';
 import { listBackups } from '../history/backupHistory';
 import { LocalHistory } from '../history/localHistory';
 import { managerByHostname } from '../history/managerByHostname';
-import { executePrune, type PruneResult } from '../history/retention';
+import { executePrune } from '../history/retention';
 import { planRetention } from '../retention/plan';
 import { readSchedulePassphrase, type ScheduleDefinition } from './definition';
+import { isScheduleBackupName } from './clusterSchedule';
 
 export const SCHEDULE_EXIT = { ok: 0, failed: 1, usage: 2, skipped: 3, copyFailed: 4, pruneFailed: 5 } as const;
 
@@ -88,7 +89,8 @@ export async function runSchedule(def: ScheduleDefinition, deps: RunDeps = {}): 
     [result.outcome, result.exitCode] = result.copyErrors.length ? ['copy-failed', SCHEDULE_EXIT.copyFailed] : ['success', SCHEDULE_EXIT.ok];
     if (result.copyErrors.length) result.error = result.copyErrors.map((c) => `copy to ${c.to} failed: ${c.error}`).join('; ');
     else if (def.retention) {
-      const done = await pruneOwn(def, record, cluster, docker, pool);
+      // The backup and its copies are done: whatever goes wrong here is a prune failure (exit 5), never a failed backup.
+      const done = await pruneOwn(def, record, cluster, docker, pool).catch((err: unknown) => [{ record: { id: '(listing the backups)' } as BackupRecord, error: describeError(err) }]);
       result.pruned = done.filter((p) => !p.error).map((p) => p.record.id);
       result.pruneErrors = done.filter((p) => p.error).map((p) => ({ id: p.record.id, error: p.error! }));
       if (result.pruneErrors.length) {
@@ -110,11 +112,12 @@ export async function runSchedule(def: ScheduleDefinition, deps: RunDeps = {}): 
 }
 
 /** The schedule's own older backups, by its policy (restic's semantics, src/core/retention). */
-async function pruneOwn(def: ScheduleDefinition, record: BackupRecord, cluster: ClusterConfig, docker: Docker, pool: SessionPool): Promise<PruneResult[]> {
+async function pruneOwn(def: ScheduleDefinition, record: BackupRecord, cluster: ClusterConfig, docker: Docker, pool: SessionPool): Promise<{ record: BackupRecord; error?: string }[]> {
   const local = new LocalHistory();
   const mine = new Set((await local.list(cluster.name)).map((r) => r.id));
   const destination = record.location === 'host' ? `${record.nodeLocation}:${record.backupPath}` : record.backupPath;
-  const plan = planRetention(await listBackups(cluster, docker, local), { policy: def.retention!, namePrefix: def.namePrefix, destination, mine, timeZone: def.timeZone });
+  const own = (await listBackups(cluster, docker, local)).filter((r) => isScheduleBackupName(def.namePrefix, r.fileName));
+  const plan = planRetention(own, { policy: def.retention!, destination, mine, timeZone: def.timeZone });
   return executePrune(plan, { docker, dockerForNode: managerByHostname(cluster, pool), local });
 }
 

@@ -13,7 +13,7 @@
 import type { BackupRecord } from '../history/record';
 import { newestFirst } from '../retention/policy';
 import { nextRun, parseCron } from './cron';
-import type { ClusterSchedule } from './clusterSchedule';
+import { isScheduleBackupName, type ClusterSchedule } from './clusterSchedule';
 
 export interface ScheduleState {
   schedule: ClusterSchedule;
@@ -54,7 +54,7 @@ export function clusterBackupStatus(cluster: string, records: readonly BackupRec
     .filter((s) => s.cluster === cluster)
     .map((schedule): ScheduleState => {
       const cron = parseCron(schedule.cron);
-      const own = schedule.namePrefix ? mine.find((r) => r.backupState === 'SUCCESS' && r.fileName.startsWith(schedule.namePrefix)) : lastGood;
+      const own = schedule.namePrefix ? mine.find((r) => r.backupState === 'SUCCESS' && isScheduleBackupName(schedule.namePrefix, r.fileName)) : lastGood;
       const since = own && Date.parse(own.created_at) > Date.parse(schedule.installedAt) ? new Date(own.created_at) : new Date(schedule.installedAt);
       const due = nextRun(cron, since, schedule.timeZone);
       const next = nextRun(cron, now, schedule.timeZone);

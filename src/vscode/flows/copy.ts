@@ -86,9 +86,9 @@ export async function copyTo(services: Services, tree: BackupTreeProvider, arg?:
   if (!dest) return;
   const s3 = dest.kind === 's3' ? await s3Access(services, dest) : {};
   if (!s3) return;
+  const abort = new AbortController();
   try {
     const copy = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Copying ${record.fileName} to ${dest.url}`, cancellable: true }, async (progress, token) => {
-      const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
       progress.report({ message: 'sending, then reading it back to check its SHA-256' });
       // Host-path archives are read on their node; the record is updated through any manager.
@@ -104,9 +104,16 @@ export async function copyTo(services: Services, tree: BackupTreeProvider, arg?:
     for (const left of copy.staleRemoved ?? []) services.log.info(`Removed ${left}, left by an interrupted copy.`);
     void vscode.window.showInformationMessage(`Copied ${record.fileName} to ${copy.location}: read back, SHA-256 checked.`);
   } catch (err) {
-    if (err instanceof CancelledError || (err as Error)?.name === 'AbortError' || /aborted/i.test((err as Error)?.message ?? '')) {
+    // Only the admin's cancel reads as one: a network "aborted" is a failure, and says so.
+    if (abort.signal.aborted || err instanceof CancelledError) {
+      services.log.info(`Copy of ${record.fileName} to ${dest.url} cancelled.`);
       void vscode.window.showInformationMessage(`Copy of ${record.fileName} cancelled: nothing was left at ${dest.url}.`);
       return;
+    }
+    // Keys the store refuses are forgotten, so the next copy asks for them again.
+    if (dest.kind === 's3' && s3.credentials && /refused the credentials/.test(describeError(err))) {
+      await services.context.secrets.delete(s3SecretKey(s3.endpoint ?? '', dest.bucket));
+      services.log.info(`The S3 keys kept for ${dest.bucket} were refused and forgotten; the next copy asks for them.`);
     }
     await showError(services.log, `Copy of ${record.fileName} to ${dest.url} failed`, err);
   } finally {

@@ -35,6 +35,7 @@ export class BackupTreeProvider implements vscode.TreeDataProvider<UcpNode>, vsc
   readonly onDidChangeTreeData = this.changed.event;
   private readonly discovery = new Map<string, Load<ClusterStatus>>();
   private readonly backups = new Map<string, Load<BackupListing>>();
+  private readonly loadTimes = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   /** Backups started from this window, so the list refreshes while they run. */
   private running = 0;
@@ -60,6 +61,26 @@ export class BackupTreeProvider implements vscode.TreeDataProvider<UcpNode>, vsc
     const load = this.backups.get(cluster);
     if (load?.state !== 'done' || !load.value.schedules?.length) return undefined;
     return clusterBackupStatus(cluster, load.value.records, load.value.schedules, now);
+  }
+
+  /** When the cluster's backup list was last read (undefined while loading). */
+  loadedAt(cluster: string): number | undefined {
+    return this.backups.get(cluster)?.state === 'done' ? this.loadTimes.get(cluster) : undefined;
+  }
+
+  /**
+   * Re-reads the lists of clusters with schedules that are older than `maxAgeMs`: a window left
+   * open overnight must see the 02:00 run, not call it overdue from the list it read at 18:00.
+   */
+  refreshScheduled(maxAgeMs: number, now = Date.now()): void {
+    let stale = false;
+    for (const [cluster, load] of this.backups) {
+      if (load.state === 'done' && load.value.schedules?.length && now - (this.loadTimes.get(cluster) ?? 0) > maxAgeMs) {
+        this.backups.delete(cluster);
+        stale = true;
+      }
+    }
+    if (stale) this.changed.fire(undefined);
   }
 
   /** Only the backup lists (cheap: no rediscovery). */
@@ -206,6 +227,7 @@ export class BackupTreeProvider implements vscode.TreeDataProvider<UcpNode>, vsc
     run().then(
       (value) => {
         if (cache.get(key) === loading) cache.set(key, { state: 'done', value });
+        if (cache === (this.backups as unknown)) this.loadTimes.set(key, Date.now());
         this.changed.fire(undefined);
         if (cache === (this.backups as unknown) && anyInProgress((value as { records: BackupRecord[] }).records)) this.ensureTimer();
       },
