@@ -473,6 +473,26 @@ export class CodeServerSession {
     return (await this.treeRows().allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
   }
 
+  /**
+   * The side bar tree's rows (depth and text) once two reads 500 ms apart agree. A custom tree
+   * view re-renders in steps (a recycled row element gets its new depth and its new text in
+   * different tasks), so one read taken while the list is re-rendering can pair a row's text
+   * with another row's depth (seen once in CI: a manager row read at depth 1).
+   */
+  async stableTreeRows(timeoutMs = UI_TIMEOUT): Promise<{ level: number; text: string }[]> {
+    const read = () =>
+      this.treeRows().evaluateAll((rows) => rows.map((r) => ({ level: Number(r.getAttribute('aria-level')), text: ((r as unknown as { innerText: string }).innerText ?? '').replace(/\s+/g, ' ').trim() })));
+    let last = JSON.stringify(await read());
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      await this.page.waitForTimeout(500);
+      const now = await read();
+      if (JSON.stringify(now) === last) return now;
+      if (Date.now() > until) throw new Error(`the tree kept changing for ${timeoutMs} ms; last read:\n${now.map((r) => `${r.level} ${r.text}`).join('\n')}`);
+      last = JSON.stringify(now);
+    }
+  }
+
   treeRow(text: string | RegExp): Locator {
     return this.treeRows().filter({ hasText: text }).first();
   }
