@@ -18,7 +18,7 @@ import { managerByHostname } from '../core/history/managerByHostname';
 import { POLICY_OPTIONS, policyFrom } from './policyOptions';
 import type { RetentionPolicy } from '../core/retention';
 import type { BackupRecord } from '../core/history/record';
-import { describeCopyPlan, executeCopyPrune, planCopyRetention, type CopyPruneDeps } from '../core/copy/copyRetention';
+import { describeCopyPlan, executeCopyPrune, planCopyRetention, type CopyPlanItem, type CopyPruneDeps } from '../core/copy/copyRetention';
 
 const HELP = `Usage: ucp-backup prune --config FILE [--cluster NAME]
          [--keep-last N] [--keep-daily N] [--keep-weekly N] [--keep-monthly N] [--keep N]
@@ -47,19 +47,14 @@ local file when this machine wrote it). Running backups are never touched.
 Exit status: 0 done, 1 some record or file could not be removed, 2 usage.
 `;
 
-
-
 async function pruneCopies(io: CliIO, to: string, policy: RetentionPolicy, o: CopyPruneDeps & { timeZone?: string; dryRun: boolean; json: boolean }, records: BackupRecord[]): Promise<number> {
   const plan = planCopyRetention(records, to, policy, o.timeZone);
-  const results = o.dryRun ? plan.remove : await executeCopyPrune(plan, o);
-  const failed = results.filter((r) => (r as { error?: string }).error);
-  if (o.json) printJson(io, { dryRun: o.dryRun, to: plan.to, policy: plan.policy, timeZone: plan.timeZone, keep: plan.keep, removed: results.filter((r) => !(r as { error?: string }).error), failed });
+  const results: (CopyPlanItem & { error?: string })[] = o.dryRun ? plan.remove : await executeCopyPrune(plan, o);
+  const failed = results.filter((r) => r.error);
+  if (o.json) printJson(io, { dryRun: o.dryRun, to: plan.to, policy: plan.policy, timeZone: plan.timeZone, keep: plan.keep, removed: results.filter((r) => !r.error), failed });
   else if (o.dryRun) io.stdout.write(describeCopyPlan(plan));
   else {
-    for (const r of results) {
-      const err = (r as { error?: string }).error;
-      io.stdout.write(err ? `NOT removed copy ${r.copy.location} of ${r.record.id}: ${err}\n` : `removed copy ${r.copy.location} of ${r.record.id} (${r.record.created_at})\n`);
-    }
+    for (const r of results) io.stdout.write(r.error ? `NOT removed copy ${r.copy.location} of ${r.record.id}: ${r.error}\n` : `removed copy ${r.copy.location} of ${r.record.id} (${r.record.created_at})\n`);
     if (!results.length) io.stdout.write(`Nothing to prune at ${plan.to}: ${plan.keep.length} copy(ies) kept.\n`);
   }
   if (failed.length) io.stderr.write(`ucp-backup: ${failed.length} copy(ies) could not be removed; run prune again once the cause is fixed.\n`);

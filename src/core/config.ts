@@ -3,6 +3,7 @@
  * `--config` file (`{"clusters": [...]}`) share this schema. Documented in the README.
  */
 import { readFile } from 'node:fs/promises';
+import type { RetentionPolicy } from './retention/policy';
 import { ConfigError } from './errors';
 
 export interface NodeConfig {
@@ -44,7 +45,7 @@ export interface ClusterConfig {
    * The cluster's retention policy (restic's semantics, src/core/retention): what
    * `ucp-backup prune` without --keep-* and VS Code's "Apply Retention…" keep.
    */
-  retention?: { last?: number; daily?: number; weekly?: number; monthly?: number };
+  retention?: RetentionPolicy;
 }
 
 /** A cluster VS Code reaches through the UCP API (with or without SSH nodes). */

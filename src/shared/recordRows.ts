@@ -4,6 +4,7 @@
  * field that is empty (an empty shortError, no log file). Pure, shared by the webview and tests.
  */
 import { SPEC_FIELDS, type BackupRecord } from '../core/history/record';
+import { listedCopies } from '../core/copy/copyRecord';
 import { formatLocalTime, formatRelative, formatSize, formatUtcTime, isZeroTime } from './format';
 
 export const EXTRA_FIELDS = ['size', 'sha256', 'ucpVersion', 'engine', 'engineReason'] as const;
@@ -77,11 +78,8 @@ export function recordRows(record: BackupRecord, now: number = Date.now()): Reco
     const inSpec = (SPEC_FIELDS as readonly string[]).includes(field);
     rows.push({ field, label: FIELD_LABELS[field], value, valueTitle, keyTitle: `${field}${inSpec ? ' (Backup schema)' : ' (UCP Backup)'}`, mono: field === 'id' || field === 'sha256' });
   }
-  const copies = (record as { copies?: { location: string; size: number; sha256: string; checkedAt: string }[] }).copies;
-  if (Array.isArray(copies)) {
-    for (const c of copies) {
-      rows.push({ field: 'copies', label: 'Copy', value: `${c.location} (read back and checked ${formatLocalTime(c.checkedAt) || c.checkedAt})`, valueTitle: `${c.size} bytes · SHA-256 ${c.sha256}`, keyTitle: 'copies (UCP Backup)' });
-    }
+  for (const c of listedCopies(record)) {
+    rows.push({ field: 'copies', label: 'Copy', value: `${c.location} (read back and checked ${formatLocalTime(c.checkedAt) || c.checkedAt})`, valueTitle: `${c.size} bytes · SHA-256 ${c.sha256}`, keyTitle: 'copies (UCP Backup)' });
   }
   return rows;
 }

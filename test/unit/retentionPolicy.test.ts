@@ -176,7 +176,7 @@ test('the preview lists every backup in scope newest first with keep/remove and 
 
 test('the preview says when a removed backup has off-site copies: they stay, and how to prune them', async () => {
   const { describePlan } = await import('../../src/core/retention');
-  const items = [rec('2026-12-03T02:00:00Z'), { ...rec('2026-12-02T02:00:00Z'), copies: [{ location: 's3://bkt/p/old.tar' }] } as BackupRecord];
+  const items = [rec('2026-12-03T02:00:00Z'), { ...rec('2026-12-02T02:00:00Z'), copies: [{ to: 's3://bkt/p/', location: 's3://bkt/p/old.tar', size: 1, sha256: 'a'.repeat(64), copiedAt: '2026-12-02T03:00:00Z', checkedAt: '2026-12-02T03:00:00Z', checkedBy: 'read back' }] } as BackupRecord];
   const text = describePlan(planRetention(items, { policy: { last: 1 }, mine: new Set(), timeZone: 'UTC' }));
   assert.match(text, new RegExp(`^remove ${items[1].id} .*; its copies stay: s3://bkt/p/old\\.tar \\(prune --copies-at removes copies\\)$`, 'm'));
 });

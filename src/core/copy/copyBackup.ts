@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { UcpError } from '../errors';
 import type { BackupRecord } from '../history/record';
+import type { CopyRecord, RecordWithCopies } from './copyRecord';
 import { getClusterRecord, updateClusterRecord } from '../history/clusterHistory';
 import { LocalHistory } from '../history/localHistory';
 import { openHostFile } from '../docker/hostFiles';
@@ -18,21 +19,7 @@ import { copyToFolder } from './localCopy';
 import { copyToSftp, type SftpOptions } from './sftpCopy';
 import { copyToS3, type S3Options } from './s3Copy';
 
-export interface CopyRecord {
-  /** The destination as given (normalised): sftp://…/, s3://bucket/prefix, a folder. */
-  to: string;
-  /** The copy itself. */
-  location: string;
-  size: number;
-  sha256: string;
-  copiedAt: string;
-  /** When the copy was read back and its SHA-256 found equal to what was sent. */
-  checkedAt: string;
-  checkedBy: 'read back';
-}
-
-/** A record with the copies made of it (kept in the same record; older readers ignore the field). */
-export type RecordWithCopies = BackupRecord & { copies?: CopyRecord[] };
+export type { CopyRecord, RecordWithCopies } from './copyRecord';
 
 export interface CopyDeps {
   /** A manager's Docker: reads host-path archives and updates the swarm record. */
@@ -85,11 +72,20 @@ export async function copyBackup(src: { record?: BackupRecord; file?: string }, 
 
 /** Adds (or replaces, for the same place) a copy in the backup's record, swarm and local. */
 export async function recordCopy(record: BackupRecord, copy: CopyRecord, deps: CopyDeps): Promise<void> {
-  const add = (r: RecordWithCopies): RecordWithCopies => ({ ...r, copies: [...(r.copies ?? []).filter((c) => c.location !== copy.location), copy] });
+  const found = await editCopies(record, (copies) => [...copies.filter((c) => c.location !== copy.location), copy], deps);
+  if (!found) throw new UcpError(`The copy is done, but backup ${record.id} has no record left to list it in.`, undefined, 1);
+}
+
+/**
+ * Rewrites the copies listed in the backup's record, in the swarm and in this machine's
+ * history (where each has it); false when neither has the record.
+ */
+export async function editCopies(record: BackupRecord, edit: (copies: CopyRecord[]) => CopyRecord[], deps: { docker?: Docker; local?: LocalHistory }): Promise<boolean> {
+  const apply = (r: RecordWithCopies): RecordWithCopies => ({ ...r, copies: edit(r.copies ?? []) });
   const remote = deps.docker ? await getClusterRecord(deps.docker, record.id) : undefined;
-  if (remote && deps.docker) await updateClusterRecord(deps.docker, add(remote));
+  if (remote && deps.docker) await updateClusterRecord(deps.docker, apply(remote));
   const local = deps.local ?? new LocalHistory();
   const mine = (await local.list()).find((r) => r.id === record.id);
-  if (mine) await local.put(add(mine));
-  if (!remote && !mine) throw new UcpError(`The copy is done, but backup ${record.id} has no record left to list it in.`, undefined, 1);
+  if (mine) await local.put(apply(mine));
+  return !!(remote || mine);
 }

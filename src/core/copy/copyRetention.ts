@@ -12,17 +12,16 @@ import type Docker from 'dockerode';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import type { SFTPWrapper } from 'ssh2';
 import { describeError, UcpError } from '../errors';
-import { getClusterRecord, updateClusterRecord } from '../history/clusterHistory';
 import { LocalHistory } from '../history/localHistory';
 import type { BackupRecord } from '../history/record';
 import { applyPolicy, checkPolicy, describePolicy, newestFirst, type RetentionPolicy } from '../retention/policy';
 import { checkTimeZone, machineTimeZone } from '../retention/periods';
-import type { NodeConfig } from '../config';
-import { NodeSession } from '../ssh/nodeSession';
-import type { CopyRecord, RecordWithCopies } from './copyBackup';
-import { parseCopyDestination, type CopyDestination } from './destination';
+import type { NodeSession } from '../ssh/nodeSession';
+import { editCopies } from './copyBackup';
+import { listedCopies, type CopyRecord } from './copyRecord';
+import { copyLocation, parseCopyDestination, type CopyDestination } from './destination';
 import { s3Client, type S3Options } from './s3Copy';
-import type { SftpOptions } from './sftpCopy';
+import { call, sftpSession, type SftpOptions } from './sftpCopy';
 
 export const NEWEST_COPY = 'newest copy at this place (never removed)';
 
@@ -46,8 +45,7 @@ export interface CopyPlan {
 
 /** The copy of a record at `to`, when it lists one. */
 function copyAt(r: BackupRecord, to: string): CopyRecord | undefined {
-  const copies = (r as RecordWithCopies).copies;
-  return Array.isArray(copies) ? copies.find((c) => c && c.to === to && typeof c.location === 'string') : undefined;
+  return listedCopies(r).find((c) => c.to === to);
 }
 
 export function planCopyRetention(records: readonly BackupRecord[], to: string, policy: RetentionPolicy, timeZone = machineTimeZone()): CopyPlan {
@@ -87,9 +85,6 @@ export interface CopyPruneDeps {
   s3?: Omit<S3Options, 'signal'>;
 }
 
-const call = <T>(fn: (cb: (err: Error | null | undefined, v?: T) => void) => void) =>
-  new Promise<T>((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v as T))));
-
 /** Deletes copies at one destination; a copy already gone counts as deleted. */
 class Remover {
   private sftp?: { session: NodeSession; sftp: SFTPWrapper };
@@ -102,7 +97,7 @@ class Remover {
   async remove(location: string): Promise<void> {
     const d = this.dest;
     // A record names the copy; it is only deleted where this destination keeps its copies.
-    const base = d.kind === 'local' ? `${d.dir.replace(/\/+$/, '')}/` : d.kind === 's3' ? `s3://${d.bucket}/${d.prefix}${d.prefix && !d.prefix.endsWith('/') ? '/' : ''}` : d.url;
+    const base = copyLocation(d, '');
     const rest = location.startsWith(base) ? location.slice(base.length) : '';
     if (!rest || rest.includes('/') || rest === '..' || rest === '.') throw new UcpError(`The record lists the copy as ${location}, which is not a file directly in ${base}: left alone.`);
     if (d.kind === 'local') return rm(location, { force: true });
@@ -124,9 +119,7 @@ class Remover {
 
   private async session(): Promise<SFTPWrapper> {
     if (this.sftp) return this.sftp.sftp;
-    const d = this.dest as Extract<CopyDestination, { kind: 'sftp' }>;
-    const node: NodeConfig = { name: d.host, host: d.host, port: d.port, username: d.user, identityFile: this.deps.sftp?.identityFile, knownHostsFile: this.deps.sftp?.knownHostsFile };
-    const session = new NodeSession(node, this.deps.sftp ?? {});
+    const session = sftpSession(this.dest as Extract<CopyDestination, { kind: 'sftp' }>, this.deps.sftp);
     try {
       const client = await session.connect();
       const sftp = await call<SFTPWrapper>((cb) => client.sftp(cb));
@@ -143,14 +136,6 @@ class Remover {
   }
 }
 
-async function dropCopy(record: BackupRecord, location: string, deps: CopyPruneDeps, local: LocalHistory): Promise<void> {
-  const without = (r: RecordWithCopies): RecordWithCopies => ({ ...r, copies: (r.copies ?? []).filter((c) => c.location !== location) });
-  const remote = deps.docker ? await getClusterRecord(deps.docker, record.id) : undefined;
-  if (remote && deps.docker) await updateClusterRecord(deps.docker, without(remote));
-  const mine = (await local.list()).find((r) => r.id === record.id);
-  if (mine) await local.put(without(mine));
-}
-
 export async function executeCopyPrune(plan: CopyPlan, deps: CopyPruneDeps): Promise<(CopyPlanItem & { error?: string })[]> {
   const remover = new Remover(parseCopyDestination(plan.to), deps);
   const local = deps.local ?? new LocalHistory();
@@ -159,7 +144,7 @@ export async function executeCopyPrune(plan: CopyPlan, deps: CopyPruneDeps): Pro
     for (const item of plan.remove) {
       try {
         if (!item.listingOnly) await remover.remove(item.copy.location);
-        await dropCopy(item.record, item.copy.location, deps, local);
+        await editCopies(item.record, (copies) => copies.filter((c) => c.location !== item.copy.location), { docker: deps.docker, local });
         out.push(item);
       } catch (err) {
         out.push({ ...item, error: describeError(err) });

@@ -22,12 +22,18 @@ export interface SftpOptions extends SessionOptions {
   knownHostsFile?: string;
 }
 
-const call = <T>(fn: (cb: (err: Error | null | undefined, v?: T) => void) => void) =>
+/** An ssh2 SFTP call as a promise. */
+export const call = <T>(fn: (cb: (err: Error | null | undefined, v?: T) => void) => void) =>
   new Promise<T>((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v as T))));
 
-export async function copyToSftp(dest: Extract<CopyDestination, { kind: 'sftp' }>, name: string, source: Readable, expect: Parameters<typeof hashing>[0], opts: SftpOptions & { signal?: AbortSignal } = {}): Promise<Uploaded> {
+/** The SSH session to an sftp:// destination, checked and authenticated as a manager's is. */
+export function sftpSession(dest: Extract<CopyDestination, { kind: 'sftp' }>, opts: SftpOptions = {}): NodeSession {
   const node: NodeConfig = { name: dest.host, host: dest.host, port: dest.port, username: dest.user, identityFile: opts.identityFile, knownHostsFile: opts.knownHostsFile };
-  const session = new NodeSession(node, opts);
+  return new NodeSession(node, opts);
+}
+
+export async function copyToSftp(dest: Extract<CopyDestination, { kind: 'sftp' }>, name: string, source: Readable, expect: Parameters<typeof hashing>[0], opts: SftpOptions & { signal?: AbortSignal } = {}): Promise<Uploaded> {
+  const session = sftpSession(dest, opts);
   const final = `${dest.dir.replace(/\/+$/, '')}/${name}`;
   const tmp = `${dest.dir.replace(/\/+$/, '')}/.${name}.partial-${randomBytes(4).toString('hex')}`;
   let sftp: SFTPWrapper | undefined;

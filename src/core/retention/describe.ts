@@ -5,6 +5,7 @@
  */
 import { ConfigError } from '../errors';
 import type { BackupRecord } from '../history/record';
+import { listedCopies } from '../copy/copyRecord';
 import type { PrunePlan } from './plan';
 import { checkPolicy, POLICY_RULES, type RetentionPolicy } from './policy';
 
@@ -34,8 +35,7 @@ export function policyText(policy: RetentionPolicy): string {
 
 /** Off-site copies are not removed with their backup: said, so the admin prunes them first (`--copies-at`). */
 function copiesStay(r: BackupRecord): string {
-  const copies = (r as { copies?: { location?: string }[] }).copies;
-  const where = Array.isArray(copies) ? copies.map((c) => c?.location).filter((l): l is string => typeof l === 'string') : [];
+  const where = listedCopies(r).map((c) => c.location);
   return where.length ? `; its copies stay: ${where.join(', ')} (prune --copies-at removes copies)` : '';
 }
 

@@ -3,6 +3,7 @@
  * used to hide it); the file name, state and age follow in the description; the tooltip has
  * the exact local and UTC times and, for what did not succeed, what to do. Pure, unit-tested.
  */
+import { listedCopies } from '../../core/copy/copyRecord';
 import type { BackupRecord, DrillSummary } from '../../core/history/record';
 import { lastDrillOf } from '../../core/history/lastDrill';
 import { formatLocalTime, formatRelative, formatSize, formatUtcTime, isZeroTime } from '../../shared/format';
@@ -103,19 +104,14 @@ function timeLine(what: string, iso: string): string {
   return local ? `${what}: ${local} (${formatUtcTime(iso)})` : '';
 }
 
-/** Off-site copies listed in the record (ucp-backup copy, Copy Backup To…, a schedule's --copy-to). */
-export function copiesOf(r: BackupRecord): { location: string; checkedAt: string; size?: number }[] {
-  const copies = (r as { copies?: unknown }).copies;
-  return Array.isArray(copies) ? copies.filter((c): c is { location: string; checkedAt: string; size?: number } => !!c && typeof c.location === 'string' && typeof c.checkedAt === 'string') : [];
-}
-
 /** "read back and checked 2024-05-01 08:03": what the tooltip and a copy's row say. */
 export function copyChecked(c: { checkedAt: string }): string {
   return `read back and checked ${formatLocalTime(c.checkedAt) || c.checkedAt}`;
 }
 
+/** Off-site copies listed in the record (ucp-backup copy, Copy Backup To…, a schedule's --copy-to). */
 function copyLines(r: BackupRecord): string[] {
-  return copiesOf(r).map((c) => `Copy: ${c.location} (${copyChecked(c)})`);
+  return listedCopies(r).map((c) => `Copy: ${c.location} (${copyChecked(c)})`);
 }
 
 /** Which engine wrote a backup, in the words the toast, tooltip and details share. */

@@ -14,7 +14,8 @@ import { clusterBackupStatus, type ClusterBackupStatus } from '../../core/schedu
 import { scheduleLook } from '../scheduleLook';
 import { mergedBackupPresentation } from '../api/apiPresentation';
 import { loadBackupHistory, localFileFacts } from './backupList';
-import { copiesOf, copyChecked } from './backupPresentation';
+import { copyChecked } from './backupPresentation';
+import { listedCopies } from '../../core/copy/copyRecord';
 import { DEFAULT_MAX_BACKUPS_SHOWN, anyInProgress, capBackups, moreLabel, nodePresentation, withBackupFacts, type Presentation } from './presentation';
 
 export type UcpNode =
@@ -152,7 +153,7 @@ export class BackupTreeProvider implements vscode.TreeDataProvider<UcpNode>, vsc
       case 'backup': {
         const p = withBackupFacts(mergedBackupPresentation(node.record), node.record, localFileFacts(node.record));
         // Its off-site copies are its children.
-        const state = copiesOf(node.record).length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None;
+        const state = listedCopies(node.record).length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None;
         const item = this.itemFrom(p, `backup:${node.cluster.name}:${node.record.id}`, state);
         item.command = { command: 'ucpBackup.showDetails', title: 'Show Backup Details', arguments: [node] };
         return item;
@@ -194,7 +195,7 @@ export class BackupTreeProvider implements vscode.TreeDataProvider<UcpNode>, vsc
     if (node.kind === 'backups') return this.backupChildren(node.cluster);
     if (node.kind === 'more') return node.records.map((record) => ({ kind: 'backup', cluster: node.cluster, record }));
     if (node.kind === 'backup') {
-      return copiesOf(node.record).map((c) => ({ kind: 'message', id: `copy:${node.cluster.name}:${node.record.id}:${c.location}`, label: c.location, detail: `copy · ${copyChecked(c)}`, icon: 'cloud-upload' }));
+      return listedCopies(node.record).map((c) => ({ kind: 'message', id: `copy:${node.cluster.name}:${node.record.id}:${c.location}`, label: c.location, detail: `copy · ${copyChecked(c)}`, icon: 'cloud-upload' }));
     }
     return [];
   }
