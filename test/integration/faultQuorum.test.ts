@@ -94,6 +94,9 @@ test('quorum lost while a backup runs, and when one starts: refused in words; on
 
     // Both at once: each start waits for the swarm and ucp-kv to be healthy, which needs quorum back.
     await Promise.all(others.map((m) => startDocker(m)));
+    // Started together, the two may still be electing when their starts return (CI13: the next
+    // backup found no leader): wait until this node's swarm has one (`node ls` needs a leader).
+    for (let i = 0; i < 120 && !(await direct(node).listNodes().then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 500));
     const next = await runCli(backupArgs(node, 'after.tar'), { env });
     assert.equal(next.code, 0, next.stderr);
     assert.equal((JSON.parse(next.stdout) as BackupRecord).backupState, 'SUCCESS');
